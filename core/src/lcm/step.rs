@@ -1,0 +1,404 @@
+//! The step (SPEC §4.5–4.6, §6): one deterministic function from (record,
+//! input with its time, config) to ordered effects, the first of which is the
+//! sparse patch when anything changed.
+
+use super::effect::{Effect, Patch, QuarantineChange};
+use super::input::{
+    ActivitySignal, Event, Input, PrFacts, RuntimeObservation, ScmObservation, SpawnHandles,
+};
+use super::reactions::{react, ReactionContext};
+use crate::config::{Config, Thresholds};
+use crate::decide::{self, activity, quarantine, Advance, Evidence, Verdict};
+use crate::domain::*;
+use crate::time::Timestamp;
+
+/// What one step decided: effects in the order the driver must run them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Decision {
+    /// Persist (if anything changed) first, then reactions.
+    pub effects: Vec<Effect>,
+}
+
+impl Decision {
+    /// The write, if the step changed anything.
+    pub fn patch(&self) -> Option<&Patch> {
+        self.effects.iter().find_map(|e| match e {
+            Effect::Persist(p) => Some(p),
+            _ => None,
+        })
+    }
+}
+
+/// An input that contradicts the record it was applied to (a driver bug, reported, never a panic).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// The input names another session.
+    #[error("input for session `{input}` applied to record `{record}`")]
+    WrongSession {
+        /// Session named by the input.
+        input: SessionId,
+        /// Session of the record.
+        record: SessionId,
+    },
+    /// Spawn completed for a terminal session (a restore must reopen it first).
+    #[error("spawn completed for terminal session `{0}`: restore must reopen it first")]
+    SpawnCompletedOnTerminal(SessionId),
+    /// Only a terminal session can be reopened (restoring a live one would start a second agent).
+    #[error("session `{0}` is not terminal: restoring it would start a second agent")]
+    ReopenLiveSession(SessionId),
+}
+
+/// The working copy of the axes a step may change; compared with the record at the end.
+struct Draft<'a> {
+    rec: &'a SessionRecord,
+    session: SessionAxis,
+    runtime: RuntimeAxis,
+    activity: ActivityRecord,
+    detecting: Option<Quarantine>,
+    pr: Option<PrAxis>,
+    metadata: Option<Box<Metadata>>,
+    policy: ReactionPolicy,
+}
+
+impl<'a> Draft<'a> {
+    fn new(rec: &'a SessionRecord) -> Self {
+        let l = &rec.lifecycle;
+        Draft {
+            rec,
+            session: l.session,
+            runtime: l.runtime,
+            activity: l.activity,
+            detecting: l.detecting,
+            pr: None,
+            metadata: None,
+            policy: rec.policy,
+        }
+    }
+
+    fn pr(&self) -> &PrAxis {
+        self.pr.as_ref().unwrap_or(&self.rec.lifecycle.pr)
+    }
+
+    fn metadata_mut(&mut self) -> &mut Metadata {
+        let rec = self.rec;
+        self.metadata
+            .get_or_insert_with(|| Box::new(rec.metadata.clone()))
+    }
+
+    fn into_patch(self, at: Timestamp) -> Option<Patch> {
+        let l = &self.rec.lifecycle;
+        let patch = Patch {
+            expected_revision: self.rec.revision,
+            at,
+            session: (self.session != l.session).then_some(self.session),
+            pr: self.pr.filter(|pr| *pr != l.pr),
+            runtime: (self.runtime != l.runtime).then_some(self.runtime),
+            activity: (self.activity != l.activity).then_some(self.activity),
+            detecting: match (l.detecting, self.detecting) {
+                (a, b) if a == b => QuarantineChange::Leave,
+                (_, Some(q)) => QuarantineChange::Set(q),
+                (_, None) => QuarantineChange::Clear,
+            },
+            metadata: self.metadata.filter(|m| **m != self.rec.metadata),
+            policy: (self.policy != self.rec.policy).then_some(self.policy),
+        };
+        let changed = patch.session.is_some()
+            || patch.pr.is_some()
+            || patch.runtime.is_some()
+            || patch.activity.is_some()
+            || patch.detecting != QuarantineChange::Leave
+            || patch.metadata.is_some()
+            || patch.policy.is_some();
+        changed.then_some(patch)
+    }
+}
+
+/// Decides one input for one session. Deterministic: same arguments, same result.
+pub fn step(rec: &SessionRecord, input: &Input, cfg: &Config) -> Result<Decision, StepError> {
+    if input.session != rec.id {
+        return Err(StepError::WrongSession {
+            input: input.session.clone(),
+            record: rec.id.clone(),
+        });
+    }
+    let now = input.at;
+    let t = &cfg.thresholds;
+    let mut d = Draft::new(rec);
+    let mut facts: Option<&PrFacts> = None;
+    let mut explicit_kill = false;
+    match &input.event {
+        Event::Runtime(obs) => on_runtime(&mut d, obs, now, t),
+        Event::Activity(sig) => on_activity(&mut d, sig, now),
+        Event::Scm(ScmObservation::FetchFailed) => {}
+        Event::Scm(ScmObservation::Fetched(f)) => {
+            facts = Some(f);
+            on_scm(&mut d, f);
+        }
+        Event::SpawnCompleted(h) => on_spawn_completed(&mut d, h, now)?,
+        Event::KillRequested { kind } => {
+            explicit_kill = true;
+            on_kill(&mut d, *kind);
+        }
+        Event::Reopened => on_reopen(&mut d)?,
+        Event::DeliveryFailed { reaction } => {
+            if let Some(tr) = d.policy.slot(*reaction) {
+                if tr.attempts > 0 && !tr.escalated {
+                    tr.attempts -= 1;
+                    tr.undelivered = true;
+                }
+            }
+        }
+        Event::Tick => on_tick(&mut d, now, t),
+    }
+
+    let mut effects = Vec::new();
+    if !explicit_kill {
+        let mut policy = d.policy;
+        let cx = ReactionContext {
+            rec,
+            session: d.session,
+            pr: d.pr(),
+            now,
+            table: cfg.reactions_for(&rec.project_id),
+            facts,
+            tick: matches!(input.event, Event::Tick),
+        };
+        let mut reactions = Vec::new();
+        react(&cx, &mut policy, &mut reactions);
+        d.policy = policy;
+        if let Some(patch) = d.into_patch(now) {
+            effects.reserve(reactions.len() + 1);
+            effects.push(Effect::Persist(patch));
+        }
+        effects.append(&mut reactions);
+    } else if let Some(patch) = d.into_patch(now) {
+        effects.push(Effect::Persist(patch));
+    }
+    Ok(Decision { effects })
+}
+
+fn on_runtime(d: &mut Draft<'_>, obs: &RuntimeObservation, now: Timestamp, t: &Thresholds) {
+    let Some(spawned_at) = d.rec.metadata.spawned_at else {
+        // Spawn has not completed: the session manager owns the session.
+        return;
+    };
+    d.runtime = decide::runtime_axis(obs.runtime);
+    if d.session.state.is_terminal() {
+        return;
+    }
+    let recent = decide::recent_activity(&d.activity, now, t.recent_activity_window);
+    let verdict = decide::liveness(obs.runtime, obs.process, recent);
+    if d.session.state == SessionState::NotStarted {
+        let in_grace = now.since(spawned_at) < t.spawn_grace;
+        if in_grace && obs.runtime == Probe::Alive && obs.process != Probe::Failed {
+            // The agent has not started yet: nothing changes on the session axis.
+            return;
+        }
+    }
+    match verdict {
+        Verdict::Healthy => {
+            d.detecting = None;
+            let liveness_owned = d.session.state == SessionState::Detecting
+                || d.session.reason.is_liveness_owned()
+                || d.session.state == SessionState::NotStarted;
+            if liveness_owned {
+                d.session = activity::recovered(&d.activity);
+            }
+        }
+        Verdict::Quarantine(reason) => on_ambiguous(d, obs, recent, reason, false, now, t),
+        Verdict::DeathCandidate => {
+            on_ambiguous(d, obs, recent, SessionReason::RuntimeLost, true, now, t);
+        }
+    }
+}
+
+/// One ambiguous observation: advance the quarantine; escalate or confirm death.
+fn on_ambiguous(
+    d: &mut Draft<'_>,
+    obs: &RuntimeObservation,
+    recent: bool,
+    reason: SessionReason,
+    death_candidate: bool,
+    now: Timestamp,
+    t: &Thresholds,
+) {
+    let evidence = Evidence {
+        runtime: obs.runtime,
+        process: obs.process,
+        recent_activity: recent,
+        reason,
+    };
+    match quarantine::advance(d.detecting, &evidence, death_candidate, now, t) {
+        Advance::ConfirmedDeath => {
+            d.session = SessionAxis {
+                state: SessionState::Terminated,
+                reason: SessionReason::RuntimeLost,
+            };
+            d.detecting = None;
+        }
+        Advance::Stuck(q) => {
+            d.session = SessionAxis {
+                state: SessionState::Stuck,
+                reason,
+            };
+            d.detecting = Some(q);
+        }
+        Advance::Detecting(q) => {
+            let escalated =
+                d.session.state == SessionState::Stuck && d.session.reason.is_liveness_owned();
+            // Never back from stuck to detecting: same evidence may only advance.
+            let state = if escalated {
+                SessionState::Stuck
+            } else {
+                SessionState::Detecting
+            };
+            d.session = SessionAxis { state, reason };
+            d.detecting = Some(q);
+        }
+    }
+}
+
+fn on_activity(d: &mut Draft<'_>, sig: &ActivitySignal, now: Timestamp) {
+    if sig.confidence != Confidence::Valid {
+        return;
+    }
+    d.activity = ActivityRecord {
+        state: sig.state,
+        last_activity_at: Some(now),
+        source: sig.source,
+    };
+    if d.session.state.is_terminal() {
+        return;
+    }
+    let Some(target) = activity::session_for(sig.state) else {
+        return;
+    };
+    let liveness_stuck =
+        d.session.state == SessionState::Stuck && d.session.reason.is_liveness_owned();
+    if liveness_stuck {
+        return;
+    }
+    if d.session.state == SessionState::Detecting {
+        d.detecting = None;
+    }
+    d.session = target;
+}
+
+fn on_scm(d: &mut Draft<'_>, f: &PrFacts) {
+    if d.rec.kind == SessionKind::Orchestrator || d.session.state.is_terminal() {
+        return;
+    }
+    let (state, reason) = match f.state {
+        PrState::None => return,
+        PrState::Open => (PrState::Open, decide::scm::open_pr_reason(f)),
+        PrState::Merged => (PrState::Merged, PrReason::Merged),
+        PrState::Closed => (PrState::Closed, PrReason::ClosedUnmerged),
+    };
+    let previous = d.pr().state;
+    d.pr = Some(PrAxis {
+        state,
+        reason,
+        number: f.number.or(d.pr().number),
+        url: f.url.clone().or_else(|| d.pr().url.clone()),
+        draft: f.draft,
+    });
+    let park = match state {
+        PrState::Merged => Some(SessionReason::MergedWaitingDecision),
+        PrState::Closed => Some(SessionReason::AwaitingUserInput),
+        _ => None,
+    };
+    let liveness_owned =
+        d.session.state == SessionState::Detecting || d.session.reason.is_liveness_owned();
+    if let Some(reason) = park {
+        // Parks the session once, on the transition; liveness keeps what it owns.
+        if previous != state && !liveness_owned {
+            d.session = SessionAxis {
+                state: SessionState::Idle,
+                reason,
+            };
+        }
+    }
+}
+
+fn on_spawn_completed(
+    d: &mut Draft<'_>,
+    h: &SpawnHandles,
+    now: Timestamp,
+) -> Result<(), StepError> {
+    if d.session.state.is_terminal() {
+        return Err(StepError::SpawnCompletedOnTerminal(d.rec.id.clone()));
+    }
+    d.runtime = RuntimeAxis {
+        state: RuntimeState::Alive,
+        reason: RuntimeReason::ProcessRunning,
+    };
+    let m = d.metadata_mut();
+    m.workspace_path = Some(h.workspace_path.clone());
+    m.runtime_handle = Some(h.runtime_handle.clone());
+    m.runtime_name.clone_from(&h.runtime_name);
+    if !h.branch.is_empty() {
+        m.branch.clone_from(&h.branch);
+    }
+    if h.agent_session_id.is_some() {
+        m.agent_session_id.clone_from(&h.agent_session_id);
+    }
+    m.spawned_at = Some(now);
+    Ok(())
+}
+
+fn on_kill(d: &mut Draft<'_>, kind: KillKind) {
+    let (session_reason, runtime_reason) = match kind {
+        KillKind::Manual => (
+            SessionReason::ManuallyKilled,
+            RuntimeReason::ManualKillRequested,
+        ),
+        KillKind::Cleanup => (SessionReason::AutoCleanup, RuntimeReason::AutoCleanup),
+        KillKind::Error => (SessionReason::ErrorInProcess, RuntimeReason::ProbeError),
+    };
+    if !d.session.state.is_terminal() {
+        d.session = SessionAxis {
+            state: SessionState::Terminated,
+            reason: session_reason,
+        };
+    }
+    d.runtime = RuntimeAxis {
+        state: RuntimeState::Exited,
+        reason: runtime_reason,
+    };
+    d.detecting = None;
+    d.policy = ReactionPolicy::default();
+}
+
+fn on_reopen(d: &mut Draft<'_>) -> Result<(), StepError> {
+    if !d.session.state.is_terminal() {
+        return Err(StepError::ReopenLiveSession(d.rec.id.clone()));
+    }
+    let seeded = Lifecycle::seeded();
+    d.session = seeded.session;
+    d.runtime = seeded.runtime;
+    d.activity = seeded.activity;
+    d.detecting = None;
+    d.pr = Some(PrAxis {
+        reason: PrReason::ClearedOnRestore,
+        ..seeded.pr
+    });
+    d.policy = ReactionPolicy::default();
+    let m = d.metadata_mut();
+    m.runtime_handle = None;
+    m.spawned_at = None;
+    Ok(())
+}
+
+fn on_tick(d: &mut Draft<'_>, now: Timestamp, t: &Thresholds) {
+    if d.session.state != SessionState::Detecting {
+        return;
+    }
+    if let Some(q) = d.detecting {
+        if now.since(q.started_at) >= t.quarantine_max_duration {
+            d.session = SessionAxis {
+                state: SessionState::Stuck,
+                reason: d.session.reason,
+            };
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! `ao-core`: the one pure core of the agent-session supervisor.
+//!
+//! Facts, commands and outcomes go in (each carrying its time); the next state
+//! and ordered effects come out. No I/O, no clock, no randomness, no threads:
+//! the model checker, the simulator and the daemon all drive this same code.
+
+pub mod config;
+pub mod decide;
+pub mod domain;
+pub mod invariants;
+pub mod lcm;
+pub mod sm;
+pub mod time;
+mod wire;
+
+pub use wire::{UnknownWord, WireEnum};
