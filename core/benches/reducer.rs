@@ -1,1 +1,2 @@
+//! Reducer throughput benchmark (filled in below).
 fn main() {}

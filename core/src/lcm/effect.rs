@@ -9,6 +9,9 @@ use crate::wire::wire_enum;
 use serde::{Deserialize, Serialize};
 
 /// One thing the driver must do.
+// Effects are short-lived and moved, never stored in bulk: boxing the patch
+// would cost an allocation on every write for no memory win.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Effect {

@@ -39,6 +39,15 @@ pub enum Event {
     },
     /// A restore reopens a terminal session's lifecycle.
     Reopened,
+    /// The session manager destroyed these handles; metadata forgets them.
+    Released {
+        /// The runtime was destroyed.
+        #[serde(default)]
+        runtime: bool,
+        /// The workspace was destroyed.
+        #[serde(default)]
+        workspace: bool,
+    },
     /// A send-to-agent could not be delivered; its attempt is refunded.
     DeliveryFailed {
         /// The reaction whose message failed.

@@ -1,7 +1,7 @@
 //! Which sessions the reaper probes and the SCM poller polls: a pure function,
 //! so the simulator exercises the daemon's exact selection.
 
-use crate::domain::{PrState, RuntimeState, SessionId, SessionKind, SessionRecord, SessionState};
+use crate::domain::{PrState, SessionId, SessionKind, SessionRecord, SessionState};
 use serde::Serialize;
 
 /// What the reaper should do for one session.
@@ -10,12 +10,12 @@ use serde::Serialize;
 pub enum ReaperTarget {
     /// Probe it (quarantined sessions come first).
     Probe(SessionId),
-    /// A terminal session whose runtime still looks alive: reclaim the runtime.
+    /// A terminal session still holding a runtime handle (never released): reclaim it.
     Reclaim(SessionId),
 }
 
 /// Reaper targets: quarantined sessions first, then every other non-terminal
-/// session whose spawn completed, then terminal sessions to reclaim; each group by id.
+/// session whose spawn completed, then terminal sessions whose runtime was never released; each group by id.
 pub fn reaper_targets<'a>(
     records: impl IntoIterator<Item = &'a SessionRecord>,
 ) -> Vec<ReaperTarget> {
@@ -24,8 +24,7 @@ pub fn reaper_targets<'a>(
         .filter_map(|r| {
             let state = r.lifecycle.session.state;
             if state.is_terminal() {
-                let live = r.lifecycle.runtime.state == RuntimeState::Alive;
-                return (live && r.metadata.runtime_handle.is_some()).then_some((2, &r.id));
+                return r.metadata.runtime_handle.is_some().then_some((2, &r.id));
             }
             r.metadata.spawned_at?;
             Some((u8::from(state != SessionState::Detecting), &r.id))

@@ -140,6 +140,15 @@ pub fn step(rec: &SessionRecord, input: &Input, cfg: &Config) -> Result<Decision
             on_kill(&mut d, *kind);
         }
         Event::Reopened => on_reopen(&mut d)?,
+        Event::Released { runtime, workspace } => {
+            let m = d.metadata_mut();
+            if *runtime {
+                m.runtime_handle = None;
+            }
+            if *workspace {
+                m.workspace_path = None;
+            }
+        }
         Event::DeliveryFailed { reaction } => {
             if let Some(tr) = d.policy.slot(*reaction) {
                 if tr.attempts > 0 && !tr.escalated {
