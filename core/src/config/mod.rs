@@ -57,6 +57,7 @@ impl Default for Thresholds {
 #[serde(deny_unknown_fields)]
 pub struct AgentSpec {
     /// Launch command for a new session.
+    #[serde(deserialize_with = "overrides::non_empty_command")]
     pub launch: String,
     /// Resume command, when the agent can resume by its own session id.
     #[serde(default)]

@@ -19,20 +19,124 @@ pub struct Evidence {
     pub reason: SessionReason,
 }
 
+/// The versioned encoding's prefix.
+const EVIDENCE_V1: StableHasher = StableHasher::new().field("ao.evidence.v1");
+
+/// The canonical encoding: prefix, runtime probe, process probe, recency, reason.
+const fn encode(
+    runtime: Probe,
+    process: Probe,
+    recent: bool,
+    reason: SessionReason,
+) -> Fingerprint {
+    EVIDENCE_V1
+        .field(runtime.as_str())
+        .field(process.as_str())
+        .field(if recent { "recent" } else { "quiet" })
+        .field(reason.as_str())
+        .finish()
+}
+
+const PROBES: usize = Probe::NAMES.len();
+const REASONS: usize = SessionReason::NAMES.len();
+
+/// Every evidence fingerprint, computed at compile time from [`encode`].
+static TABLE: [[[[Fingerprint; REASONS]; 2]; PROBES]; PROBES] = {
+    let probes = [
+        Probe::Alive,
+        Probe::Dead,
+        Probe::Indeterminate,
+        Probe::Failed,
+    ];
+    let mut table = [[[[Fingerprint(0); REASONS]; 2]; PROBES]; PROBES];
+    let mut r = 0;
+    while r < PROBES {
+        let mut p = 0;
+        while p < PROBES {
+            let mut recent = 0;
+            while recent < 2 {
+                let mut reason = 0;
+                while reason < REASONS {
+                    table[r][p][recent][reason] =
+                        encode(probes[r], probes[p], recent == 1, reason_at(reason));
+                    reason += 1;
+                }
+                recent += 1;
+            }
+            p += 1;
+        }
+        r += 1;
+    }
+    table
+};
+
+const fn reason_at(i: usize) -> SessionReason {
+    use SessionReason as R;
+    const ALL: [SessionReason; REASONS] = [
+        R::None,
+        R::SpawnRequested,
+        R::AgentAcknowledged,
+        R::TaskInProgress,
+        R::PrCreated,
+        R::FixingCi,
+        R::ResolvingReviewComments,
+        R::AwaitingUserInput,
+        R::AwaitingExternalReview,
+        R::ResearchComplete,
+        R::MergedWaitingDecision,
+        R::ManuallyKilled,
+        R::PrMerged,
+        R::AutoCleanup,
+        R::RuntimeLost,
+        R::AgentProcessExited,
+        R::ProbeFailure,
+        R::ErrorInProcess,
+    ];
+    ALL[i]
+}
+
 impl Evidence {
-    /// Stable digest over a canonical, versioned encoding of the time-free fields.
+    /// Stable digest over a canonical, versioned encoding of the time-free
+    /// fields (looked up in a table computed at compile time by the same encoding).
     pub fn fingerprint(&self) -> Fingerprint {
-        StableHasher::default()
-            .field("ao.evidence.v1")
-            .field(self.runtime.as_str())
-            .field(self.process.as_str())
-            .field(if self.recent_activity {
-                "recent"
-            } else {
-                "quiet"
-            })
-            .field(self.reason.as_str())
-            .finish()
+        TABLE[self.runtime as usize][self.process as usize][usize::from(self.recent_activity)]
+            [self.reason as usize]
+    }
+
+    /// The same digest computed directly (the table's reference).
+    pub fn fingerprint_uncached(&self) -> Fingerprint {
+        encode(
+            self.runtime,
+            self.process,
+            self.recent_activity,
+            self.reason,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::WireEnum;
+
+    #[test]
+    fn table_matches_direct_encoding_for_every_evidence() {
+        for runtime in Probe::ALL {
+            for process in Probe::ALL {
+                for recent_activity in [false, true] {
+                    for reason in SessionReason::ALL {
+                        let e = Evidence {
+                            runtime: *runtime,
+                            process: *process,
+                            recent_activity,
+                            reason: *reason,
+                        };
+                        assert_eq!(e.fingerprint(), e.fingerprint_uncached(), "{e:?}");
+                        assert_eq!(reason_at(*reason as usize), *reason);
+                    }
+                }
+            }
+        }
     }
 }
 

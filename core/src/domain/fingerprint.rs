@@ -17,27 +17,34 @@ pub struct StableHasher(u64);
 
 impl Default for StableHasher {
     fn default() -> Self {
-        StableHasher(FNV_OFFSET)
+        StableHasher::new()
     }
 }
 
 impl StableHasher {
+    /// The FNV-1a offset basis (const, so fixed prefixes can be hashed at compile time).
+    pub const fn new() -> Self {
+        StableHasher(FNV_OFFSET)
+    }
+
     /// Feeds raw bytes.
-    pub fn bytes(mut self, bytes: &[u8]) -> Self {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
+    pub const fn bytes(mut self, bytes: &[u8]) -> Self {
+        let mut i = 0;
+        while i < bytes.len() {
+            self.0 ^= bytes[i] as u64;
             self.0 = self.0.wrapping_mul(FNV_PRIME);
+            i += 1;
         }
         self
     }
 
     /// Feeds one field followed by a separator byte.
-    pub fn field(self, text: &str) -> Self {
+    pub const fn field(self, text: &str) -> Self {
         self.bytes(text.as_bytes()).bytes(&[0x1f])
     }
 
     /// The digest.
-    pub fn finish(self) -> Fingerprint {
+    pub const fn finish(self) -> Fingerprint {
         Fingerprint(self.0)
     }
 }

@@ -103,9 +103,9 @@ pub struct Patch {
     /// New metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Box<Metadata>>,
-    /// New escalation policy state.
+    /// New escalation policy state (boxed: it changes rarely and is the largest part).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<ReactionPolicy>,
+    pub policy: Option<Box<ReactionPolicy>>,
 }
 
 /// A write decided against an older revision than the stored one.
@@ -148,8 +148,8 @@ impl SessionRecord {
         if let Some(m) = &patch.metadata {
             self.metadata.clone_from(m);
         }
-        if let Some(p) = patch.policy {
-            self.policy = p;
+        if let Some(p) = &patch.policy {
+            self.policy = **p;
         }
         self.revision += 1;
         self.updated_at = self.updated_at.max(patch.at);

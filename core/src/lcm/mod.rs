@@ -12,4 +12,4 @@ pub use effect::{Effect, Notification, NotificationKind, Patch, QuarantineChange
 pub use input::*;
 pub use reactions::reaction_for;
 pub use select::{reaper_targets, scm_targets, ReaperTarget};
-pub use step::{step, Decision, StepError};
+pub use step::{step, step_into, Decision, StepError};

@@ -19,6 +19,11 @@ use crate::time::Timestamp;
 pub fn reaction_for(kind: SessionKind, session: SessionAxis, pr: &PrAxis) -> Option<ReactionKey> {
     use DisplayStatus as D;
     use ReactionKey as K;
+    if session.state.is_terminal() {
+        // The incident is over; only a death by inference is news.
+        return (session.state == SessionState::Terminated && killed_by_inference(session.reason))
+            .then_some(K::AgentExited);
+    }
     if pr.state == PrState::Closed {
         return Some(K::PrClosed);
     }
@@ -32,7 +37,6 @@ pub fn reaction_for(kind: SessionKind, session: SessionAxis, pr: &PrAxis) -> Opt
         D::Idle => Some(K::AgentIdle),
         D::Stuck => Some(K::AgentStuck),
         D::NeedsInput => Some(K::AgentNeedsInput),
-        D::Killed if killed_by_inference(session.reason) => Some(K::AgentExited),
         D::Merged => Some(K::AllComplete),
         _ => None,
     }
@@ -223,14 +227,14 @@ fn notification(
 }
 
 /// The message sent into the agent: the configured text plus the detail it
-/// needs (CI log tail, review comments), all sanitized and capped.
+/// needs (CI log tail, review comments), each piece sanitized once, then capped.
 pub fn agent_message(
     key: ReactionKey,
     cfg: &ReactionConfig,
     facts: Option<&PrFacts>,
     pr: &PrAxis,
 ) -> String {
-    let mut text = cfg.message.clone();
+    let mut text = strip_controls(&cfg.message);
     let pr_ref = pr.number.map(|n| format!(" (PR #{n})")).unwrap_or_default();
     match key {
         ReactionKey::CiFailed => match facts.and_then(|f| f.ci_log_tail.as_deref()) {
@@ -267,5 +271,5 @@ pub fn agent_message(
         }
         _ => {}
     }
-    cap_head(&strip_controls(&text), MAX_MESSAGE_CHARS)
+    cap_head(&text, MAX_MESSAGE_CHARS)
 }

@@ -100,7 +100,7 @@ impl<'a> Draft<'a> {
                 (_, None) => QuarantineChange::Clear,
             },
             metadata: self.metadata.filter(|m| **m != self.rec.metadata),
-            policy: (self.policy != self.rec.policy).then_some(self.policy),
+            policy: (self.policy != self.rec.policy).then(|| Box::new(self.policy)),
         };
         let changed = patch.session.is_some()
             || patch.pr.is_some()
@@ -115,11 +115,29 @@ impl<'a> Draft<'a> {
 
 /// Decides one input for one session. Deterministic: same arguments, same result.
 pub fn step(rec: &SessionRecord, input: &Input, cfg: &Config) -> Result<Decision, StepError> {
+    let mut effects = Vec::new();
+    step_into(rec, input, cfg, &mut effects)?;
+    Ok(Decision { effects })
+}
+
+/// [`step`] writing its effects into a caller-owned buffer (cleared first), so
+/// a hot driver loop allocates nothing per input.
+pub fn step_into(
+    rec: &SessionRecord,
+    input: &Input,
+    cfg: &Config,
+    effects: &mut Vec<Effect>,
+) -> Result<(), StepError> {
+    effects.clear();
     if input.session != rec.id {
         return Err(StepError::WrongSession {
             input: input.session.clone(),
             record: rec.id.clone(),
         });
+    }
+    if matches!(input.event, Event::Scm(ScmObservation::FetchFailed)) {
+        // A failed fetch is not "no PR": nothing may change (SPEC §7.5).
+        return Ok(());
     }
     let now = input.at;
     let t = &cfg.thresholds;
@@ -160,30 +178,24 @@ pub fn step(rec: &SessionRecord, input: &Input, cfg: &Config) -> Result<Decision
         Event::Tick => on_tick(&mut d, now, t),
     }
 
-    let mut effects = Vec::new();
-    if !explicit_kill {
-        let mut policy = d.policy;
+    // An explicit kill fires no reaction; a session that was already terminal has no incident left.
+    if !explicit_kill && !rec.is_terminal() {
         let cx = ReactionContext {
             rec,
             session: d.session,
-            pr: d.pr(),
+            pr: d.pr.as_ref().unwrap_or(&rec.lifecycle.pr),
             now,
             table: cfg.reactions_for(&rec.project_id),
             facts,
             tick: matches!(input.event, Event::Tick),
         };
-        let mut reactions = Vec::new();
-        react(&cx, &mut policy, &mut reactions);
-        d.policy = policy;
-        if let Some(patch) = d.into_patch(now) {
-            effects.reserve(reactions.len() + 1);
-            effects.push(Effect::Persist(patch));
-        }
-        effects.append(&mut reactions);
-    } else if let Some(patch) = d.into_patch(now) {
-        effects.push(Effect::Persist(patch));
+        react(&cx, &mut d.policy, effects);
     }
-    Ok(Decision { effects })
+    // The write goes first: reactions run after it, in order (SPEC §6).
+    if let Some(patch) = d.into_patch(now) {
+        effects.insert(0, Effect::Persist(patch));
+    }
+    Ok(())
 }
 
 fn on_runtime(d: &mut Draft<'_>, obs: &RuntimeObservation, now: Timestamp, t: &Thresholds) {
@@ -316,15 +328,16 @@ fn on_scm(d: &mut Draft<'_>, f: &PrFacts) {
         PrState::Closed => Some(SessionReason::AwaitingUserInput),
         _ => None,
     };
-    let liveness_owned =
-        d.session.state == SessionState::Detecting || d.session.reason.is_liveness_owned();
     if let Some(reason) = park {
-        // Parks the session once, on the transition; liveness keeps what it owns.
-        if previous != state && !liveness_owned {
+        // A merged or closed PR ends the work: it parks the session once, on
+        // the transition, over any live state (a quarantine included, whose
+        // episode ends; liveness starts a new one if the runtime is still in doubt).
+        if previous != state {
             d.session = SessionAxis {
                 state: SessionState::Idle,
                 reason,
             };
+            d.detecting = None;
         }
     }
 }
