@@ -48,6 +48,11 @@ pub enum Event {
         #[serde(default)]
         workspace: bool,
     },
+    /// The agent reported its own session id (e.g. from a hook), so a restore can resume it.
+    AgentIdentified {
+        /// The agent's session id.
+        agent_session_id: String,
+    },
     /// A send-to-agent could not be delivered; its attempt is refunded.
     DeliveryFailed {
         /// The reaction whose message failed.

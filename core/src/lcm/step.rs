@@ -158,6 +158,11 @@ pub fn step_into(
             on_kill(&mut d, *kind);
         }
         Event::Reopened => on_reopen(&mut d)?,
+        Event::AgentIdentified { agent_session_id } => {
+            if !agent_session_id.trim().is_empty() {
+                d.metadata_mut().agent_session_id = Some(agent_session_id.clone());
+            }
+        }
         Event::Released { runtime, workspace } => {
             let m = d.metadata_mut();
             if *runtime {

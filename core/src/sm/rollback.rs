@@ -1,0 +1,115 @@
+//! Undoing a failed spawn or restore: destroy what may have been created (in
+//! reverse order of creation), then mark the record terminal `errored`, so no
+//! resource is left without a record and no record is left half-open.
+
+use super::action::{Action, Outcome};
+use super::result::{Cause, Failure, Fate, OpKind, RecordFate, Step};
+use super::teardown::Teardown;
+use crate::domain::{Handle, KillKind, SessionId};
+use crate::lcm::Event;
+use serde::{Deserialize, Serialize};
+
+/// A rollback in progress, and what it has found so far.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Rollback {
+    step: Step,
+    cause: Cause,
+    teardown: Teardown,
+    record: RecordUndo,
+}
+
+/// Whether the record still has to be marked errored.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum RecordUndo {
+    Pending,
+    Settled { fate: RecordFate },
+}
+
+impl Rollback {
+    /// Plans the undo of whatever may exist: `runtime` and `workspace` are the
+    /// handles that may have been created; `record` says the record may have
+    /// been written (created by a spawn, reopened by a restore).
+    pub(crate) fn new(
+        session: SessionId,
+        step: Step,
+        cause: Cause,
+        runtime: Option<Handle>,
+        workspace: Option<Handle>,
+        record: bool,
+    ) -> Rollback {
+        Rollback {
+            step,
+            cause,
+            teardown: Teardown::new(session, runtime, workspace, false),
+            record: if record {
+                RecordUndo::Pending
+            } else {
+                RecordUndo::Settled {
+                    fate: RecordFate::Unchanged,
+                }
+            },
+        }
+    }
+
+    /// The next undo action, or `None` once everything was tried.
+    pub(crate) fn next(&self) -> Option<Action> {
+        self.teardown.next().or_else(|| match self.record {
+            RecordUndo::Pending => Some(Action::Reduce {
+                session: self.teardown.session().clone(),
+                event: Event::KillRequested {
+                    kind: KillKind::Error,
+                },
+            }),
+            RecordUndo::Settled { .. } => None,
+        })
+    }
+
+    /// Records the outcome of the action `next` returned. Failures are best
+    /// effort: they are reported, and the rollback goes on.
+    pub(crate) fn advance(&mut self, outcome: Outcome) {
+        if !self.teardown.is_finished() {
+            self.teardown.advance(outcome);
+        } else if self.record == RecordUndo::Pending {
+            let fate = match outcome {
+                Outcome::Ok => RecordFate::Errored,
+                Outcome::Failed(why) | Outcome::Refused(why) => RecordFate::Unmarked(why),
+            };
+            self.record = RecordUndo::Settled { fate };
+        }
+    }
+
+    /// An upper bound on the actions still to come.
+    pub(crate) fn remaining(&self) -> usize {
+        self.teardown.remaining() + usize::from(self.record == RecordUndo::Pending)
+    }
+
+    /// The failure report, once `next` returns `None`. `workspace` replaces the
+    /// teardown's workspace fate when the operation keeps the workspace by design.
+    pub(crate) fn failure(&self, op: OpKind, workspace: Option<Fate>) -> Failure {
+        Failure {
+            op,
+            session: self.teardown.session().clone(),
+            step: self.step,
+            cause: self.cause.clone(),
+            runtime: self.teardown.runtime_fate().clone(),
+            workspace: workspace.unwrap_or_else(|| self.teardown.workspace_fate().clone()),
+            record: match &self.record {
+                RecordUndo::Settled { fate } => fate.clone(),
+                RecordUndo::Pending => {
+                    RecordFate::Unmarked("the rollback did not reach the record".into())
+                }
+            },
+        }
+    }
+}
+
+/// The cause of a step that did not succeed (callers match `Ok` first).
+pub(crate) fn cause(outcome: Outcome) -> Cause {
+    match outcome {
+        Outcome::Refused(why) => Cause::Refused(why),
+        Outcome::Failed(why) => Cause::Failed(why),
+        Outcome::Ok => Cause::Failed("reported ok".to_owned()),
+    }
+}
