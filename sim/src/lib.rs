@@ -1,0 +1,7 @@
+//! `ao-sim`: the seeded deterministic simulator of the ao core — a world of
+//! fakes, YAML scenarios, fuzzing with shrinking, and reports.
+
+pub mod engine;
+pub mod rng;
+pub mod runner;
+pub mod scenario;
