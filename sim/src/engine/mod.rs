@@ -67,6 +67,8 @@ pub struct RunReport {
     pub end: Timestamp,
     /// Trace fingerprint (equal runs, equal fingerprints).
     pub fingerprint: String,
+    /// What the run reached.
+    pub coverage: Coverage,
     /// The timeline.
     #[serde(skip)]
     pub trace: Vec<TraceLine>,
@@ -77,6 +79,26 @@ impl RunReport {
     pub fn passed(&self) -> bool {
         self.verdict == Verdict::Pass
     }
+}
+
+/// Display statuses and reactions a run reached (for library coverage checks).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Display statuses some session showed after some step.
+    pub statuses: std::collections::BTreeSet<DisplayStatus>,
+    /// Reactions that fired (a send or a notification).
+    pub reactions: std::collections::BTreeSet<ReactionKey>,
+    /// Reactions that escalated.
+    pub escalations: std::collections::BTreeSet<ReactionKey>,
+}
+
+/// A human command waiting for its sessions to be free.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Command {
+    Spawn(SessionId),
+    Kill(SessionId),
+    Restore(SessionId),
+    Cleanup(ProjectId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,6 +172,9 @@ struct Sim<'s> {
     steps: u64,
     violation: Option<String>,
     failures: Vec<String>,
+    coverage: Coverage,
+    /// Commands waiting for a session with an operation in flight (one per session at a time).
+    pending: std::collections::VecDeque<Command>,
 }
 
 /// Runs one scenario to its end (or its first invariant violation).
@@ -172,6 +197,7 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> RunReport {
         steps: sim.steps,
         end: sim.now,
         fingerprint: sim.trace.fingerprint(),
+        coverage: std::mem::take(&mut sim.coverage),
         trace: std::mem::take(&mut sim.trace.lines),
     }
 }
@@ -235,6 +261,8 @@ impl<'s> Sim<'s> {
             steps: 0,
             violation: None,
             failures: Vec::new(),
+            coverage: Coverage::default(),
+            pending: std::collections::VecDeque::new(),
         };
         for (i, step) in sc.steps.iter().enumerate() {
             sim.schedule_at(Timestamp(step.at.as_millis()), 0, Ev::Script(i));
@@ -471,6 +499,14 @@ impl<'s> Sim<'s> {
                     }
                 }
                 Effect::Notify(n) => {
+                    match n.kind {
+                        lcm::NotificationKind::Reaction => {
+                            self.coverage.reactions.insert(n.reaction)
+                        }
+                        lcm::NotificationKind::Escalated => {
+                            self.coverage.escalations.insert(n.reaction)
+                        }
+                    };
                     let label = notification_label(n);
                     if self.fault(
                         FaultKind::NotifyFails,
@@ -768,10 +804,10 @@ impl<'s> Sim<'s> {
             return;
         }
         match action {
-            StepAction::Spawn(s) => self.cmd_spawn(&Self::sid(&s)),
-            StepAction::Kill(s) => self.cmd_kill(&Self::sid(&s)),
-            StepAction::Restore(s) => self.cmd_restore(&Self::sid(&s)),
-            StepAction::Cleanup(p) => self.cmd_cleanup(&ProjectId(p.0.clone())),
+            StepAction::Spawn(s) => self.command(Command::Spawn(Self::sid(&s))),
+            StepAction::Kill(s) => self.command(Command::Kill(Self::sid(&s))),
+            StepAction::Restore(s) => self.command(Command::Restore(Self::sid(&s))),
+            StepAction::Cleanup(p) => self.command(Command::Cleanup(ProjectId(p.0.clone()))),
             StepAction::Send(s) => {
                 let id = Self::sid(&s.session);
                 let ok = self.deliver(&id, None, &s.message);
@@ -911,6 +947,18 @@ impl<'s> Sim<'s> {
 
     fn race(&mut self, first: &RaceFact, second: &RaceFact) {
         let id = Self::sid(first.session());
+        if let (RaceFact::Restore(_), RaceFact::Restore(_)) = (first, second) {
+            // Two drivers (two daemons, or a daemon and a CLI) restore at once:
+            // neither sees the other's lock, only the store's revision CAS.
+            self.note(
+                id.as_str(),
+                "script",
+                "race: two drivers restore at once".into(),
+            );
+            self.cmd_restore(&id);
+            self.cmd_restore(&id);
+            return;
+        }
         let Some(before) = self.world.store.records.get(&id).cloned() else {
             self.note(id.as_str(), "script", "race: no such session".into());
             return;
@@ -940,6 +988,63 @@ impl<'s> Sim<'s> {
     }
 
     // ---- session-manager operations ------------------------------------
+
+    /// The sessions a command would touch (a cleanup: the project's sessions).
+    fn command_sessions(&self, c: &Command) -> Vec<SessionId> {
+        match c {
+            Command::Spawn(s) | Command::Kill(s) | Command::Restore(s) => vec![s.clone()],
+            Command::Cleanup(p) => self
+                .world
+                .store
+                .records
+                .values()
+                .filter(|r| &r.project_id == p)
+                .map(|r| r.id.clone())
+                .collect(),
+        }
+    }
+
+    fn busy(&self, session: &SessionId) -> bool {
+        self.daemon.ops.values().any(|r| match &r.op {
+            Operation::Cleanup(c) => c.sessions().any(|s| s == session),
+            op => op.session() == Some(session),
+        })
+    }
+
+    /// One operation per session at a time: a command waits for its sessions.
+    fn command(&mut self, c: Command) {
+        let blocked = self.command_sessions(&c).iter().any(|s| self.busy(s));
+        if blocked || !self.pending.is_empty() {
+            self.note(
+                "-",
+                "human",
+                format!("{c:?} queued behind an operation in flight"),
+            );
+            self.pending.push_back(c);
+            return;
+        }
+        self.start_command(c);
+    }
+
+    fn start_command(&mut self, c: Command) {
+        match c {
+            Command::Spawn(s) => self.cmd_spawn(&s),
+            Command::Kill(s) => self.cmd_kill(&s),
+            Command::Restore(s) => self.cmd_restore(&s),
+            Command::Cleanup(p) => self.cmd_cleanup(&p),
+        }
+    }
+
+    /// Starts queued commands whose sessions are free, in order.
+    fn drain_pending(&mut self) {
+        while let Some(c) = self.pending.front().cloned() {
+            if self.command_sessions(&c).iter().any(|s| self.busy(s)) {
+                return;
+            }
+            self.pending.pop_front();
+            self.start_command(c);
+        }
+    }
 
     fn next_op(&mut self, kind: &str) -> OpId {
         self.daemon.op_counter += 1;
@@ -1139,6 +1244,9 @@ impl<'s> Sim<'s> {
             .session()
             .map_or_else(|| "-".to_owned(), |s| s.to_string());
         self.note(&session, "sm", format!("{id} finished: {result}"));
+        if self.daemon.up {
+            self.drain_pending();
+        }
     }
 
     /// Executes one session-manager action against the world.
@@ -1236,10 +1344,12 @@ impl<'s> Sim<'s> {
         }
         self.daemon.up = false;
         self.daemon.ops.clear();
+        let lost = self.pending.len();
+        self.pending.clear();
         self.note(
             "-",
             "daemon",
-            "CRASH: in-memory state lost, the store is kept".into(),
+            format!("CRASH: in-memory state lost ({lost} queued command(s)); the store is kept"),
         );
         let after = restart_after.unwrap_or(self.sc.latency.restart);
         self.schedule_in(after, Ev::Restart);
@@ -1473,5 +1583,6 @@ fn race_event(f: &RaceFact) -> (Event, String) {
             },
             "kill".into(),
         ),
+        RaceFact::Restore(_) => (Event::Reopened, "reopen".into()),
     }
 }

@@ -433,6 +433,8 @@ pub enum RaceFact {
     Scm(ScmFact),
     /// A manual kill.
     Kill(SessionRef),
+    /// A restore (two restores racing from two drivers).
+    Restore(SessionRef),
 }
 
 impl RaceFact {
@@ -442,7 +444,7 @@ impl RaceFact {
             RaceFact::Activity(f) => &f.session,
             RaceFact::Probe(f) => &f.session,
             RaceFact::Scm(f) => &f.session,
-            RaceFact::Kill(s) => s,
+            RaceFact::Kill(s) | RaceFact::Restore(s) => s,
         }
     }
 }
