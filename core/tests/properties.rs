@@ -93,6 +93,10 @@ fn event() -> impl Strategy<Value = Event> {
         1 => Just(Event::Reopened),
         1 => (any::<bool>(), any::<bool>()).prop_map(|(runtime, workspace)| Event::Released { runtime, workspace }),
         1 => any_wire::<ReactionKey>().prop_map(|reaction| Event::DeliveryFailed { reaction }),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(rt, ws)| Event::Adopted {
+            runtime_handle: rt.then(|| handle("rt-leaked")),
+            workspace_path: ws.then(|| handle("/ws/kept")),
+        }),
         1 => prop_oneof![Just(""), Just("agent-7")].prop_map(|id| Event::AgentIdentified { agent_session_id: id.to_owned() }),
         3 => Just(Event::Tick),
     ]

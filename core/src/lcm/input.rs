@@ -48,6 +48,17 @@ pub enum Event {
         #[serde(default)]
         workspace: bool,
     },
+    /// The session manager could not free these handles (a failed destroy, a
+    /// dirty workspace kept): the record takes them, so a reclaim or a cleanup
+    /// can free them later and nothing lives on without a record.
+    Adopted {
+        /// A runtime still alive.
+        #[serde(default)]
+        runtime_handle: Option<Handle>,
+        /// A workspace still on disk.
+        #[serde(default)]
+        workspace_path: Option<Handle>,
+    },
     /// The agent reported its own session id (e.g. from a hook), so a restore can resume it.
     AgentIdentified {
         /// The agent's session id.

@@ -158,6 +158,18 @@ pub fn step_into(
             on_kill(&mut d, *kind);
         }
         Event::Reopened => on_reopen(&mut d)?,
+        Event::Adopted {
+            runtime_handle,
+            workspace_path,
+        } => {
+            let m = d.metadata_mut();
+            if runtime_handle.is_some() {
+                m.runtime_handle.clone_from(runtime_handle);
+            }
+            if workspace_path.is_some() {
+                m.workspace_path.clone_from(workspace_path);
+            }
+        }
         Event::AgentIdentified { agent_session_id } => {
             if !agent_session_id.trim().is_empty() {
                 d.metadata_mut().agent_session_id = Some(agent_session_id.clone());

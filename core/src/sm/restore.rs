@@ -167,9 +167,9 @@ impl Stage {
 }
 
 /// Forward actions (without stopping a previous runtime), and the most a
-/// rollback can add (runtime, record).
+/// rollback can add (runtime, adopting it if it could not be freed, record).
 const FORWARD: usize = 4;
-const ROLLBACK: usize = 2;
+const ROLLBACK: usize = 3;
 
 impl RestoreOp {
     /// The operation id.

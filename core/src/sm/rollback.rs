@@ -16,6 +16,9 @@ pub(crate) struct Rollback {
     step: Step,
     cause: Cause,
     teardown: Teardown,
+    /// Handles the teardown could not free are handed to the record (once).
+    #[serde(default)]
+    adopted: bool,
     record: RecordUndo,
 }
 
@@ -43,6 +46,7 @@ impl Rollback {
             step,
             cause,
             teardown: Teardown::new(session, runtime, workspace, false),
+            adopted: false,
             record: if record {
                 RecordUndo::Pending
             } else {
@@ -53,9 +57,30 @@ impl Rollback {
         }
     }
 
+    /// What the teardown left alive, for the record to adopt (`None`: nothing).
+    fn leftovers(&self) -> Option<Event> {
+        let runtime_handle = self.teardown.runtime_fate().remaining().cloned();
+        let workspace_path = self.teardown.workspace_fate().remaining().cloned();
+        (runtime_handle.is_some() || workspace_path.is_some()).then_some(Event::Adopted {
+            runtime_handle,
+            workspace_path,
+        })
+    }
+
     /// The next undo action, or `None` once everything was tried.
     pub(crate) fn next(&self) -> Option<Action> {
-        self.teardown.next().or_else(|| match self.record {
+        if let Some(action) = self.teardown.next() {
+            return Some(action);
+        }
+        if !self.adopted && self.record == RecordUndo::Pending {
+            if let Some(event) = self.leftovers() {
+                return Some(Action::Reduce {
+                    session: self.teardown.session().clone(),
+                    event,
+                });
+            }
+        }
+        None.or_else(|| match self.record {
             RecordUndo::Pending => Some(Action::Reduce {
                 session: self.teardown.session().clone(),
                 event: Event::KillRequested {
@@ -71,6 +96,9 @@ impl Rollback {
     pub(crate) fn advance(&mut self, outcome: Outcome) {
         if !self.teardown.is_finished() {
             self.teardown.advance(outcome);
+        } else if !self.adopted && self.record == RecordUndo::Pending && self.leftovers().is_some() {
+            // Best effort: if the record cannot take them, the report still names them.
+            self.adopted = true;
         } else if self.record == RecordUndo::Pending {
             let fate = match outcome {
                 Outcome::Ok => RecordFate::Errored,
@@ -82,7 +110,8 @@ impl Rollback {
 
     /// An upper bound on the actions still to come.
     pub(crate) fn remaining(&self) -> usize {
-        self.teardown.remaining() + usize::from(self.record == RecordUndo::Pending)
+        let pending = self.record == RecordUndo::Pending;
+        self.teardown.remaining() + usize::from(pending) + usize::from(pending && !self.adopted)
     }
 
     /// The failure report, once `next` returns `None`. `workspace` replaces the

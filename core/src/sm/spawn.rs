@@ -130,9 +130,10 @@ impl Stage {
     }
 }
 
-/// Forward actions, and the most a rollback can add after any of them.
+/// Forward actions, and the most a rollback can add after any of them
+/// (runtime, workspace, adopting what could not be freed, record).
 const FORWARD: usize = 4;
-const ROLLBACK: usize = 3;
+const ROLLBACK: usize = 4;
 
 impl SpawnOp {
     /// The operation id.
