@@ -8,6 +8,7 @@ pub mod config;
 pub mod decide;
 pub mod domain;
 pub mod invariants;
+pub mod journal;
 pub mod lcm;
 pub mod sm;
 pub mod time;

@@ -96,7 +96,8 @@ impl Rollback {
     pub(crate) fn advance(&mut self, outcome: Outcome) {
         if !self.teardown.is_finished() {
             self.teardown.advance(outcome);
-        } else if !self.adopted && self.record == RecordUndo::Pending && self.leftovers().is_some() {
+        } else if !self.adopted && self.record == RecordUndo::Pending && self.leftovers().is_some()
+        {
             // Best effort: if the record cannot take them, the report still names them.
             self.adopted = true;
         } else if self.record == RecordUndo::Pending {

@@ -1,0 +1,134 @@
+//! The journal: what a driver fed the core, in commit order, so a production
+//! incident can be replayed deterministically (`ao-sim replay JOURNAL`).
+//! Types and the pure replay live here; drivers do the file I/O.
+
+use crate::config::{Config, ConfigError, ConfigOverrides};
+use crate::domain::{Fingerprint, SessionId, SessionRecord, StableHasher};
+use crate::lcm::{step, Effect, Input, StepError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One journal line (JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum JournalEntry {
+    /// The configuration in force from here on.
+    Config {
+        /// The user's overrides, as loaded.
+        overrides: ConfigOverrides,
+    },
+    /// A record the session manager inserted.
+    Seed {
+        /// The record as inserted.
+        record: SessionRecord,
+    },
+    /// An input whose decision was committed (written, or a no-op).
+    Input {
+        /// The input, with its time.
+        input: Input,
+        /// Digest of the effects the driver executed for it.
+        effects: Fingerprint,
+    },
+}
+
+/// A digest of a step's effects, for replay comparison. It hashes the
+/// effects' `Debug` form, which is deterministic for these plain data types
+/// within one release (a journal is replayed by the release that wrote it).
+pub fn effects_digest(effects: &[Effect]) -> Fingerprint {
+    StableHasher::new()
+        .field("ao.effects.v1")
+        .field(&format!("{effects:?}"))
+        .finish()
+}
+
+/// Where a replay diverged from the journal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    /// The journal's configuration does not resolve.
+    #[error("entry {line}: invalid config: {error}")]
+    Config {
+        /// 1-based entry number.
+        line: usize,
+        /// Why.
+        error: ConfigError,
+    },
+    /// An input for a session the journal never seeded.
+    #[error("entry {line}: input for unknown session `{session}`")]
+    UnknownSession {
+        /// 1-based entry number.
+        line: usize,
+        /// The session.
+        session: SessionId,
+    },
+    /// The core rejected an input the driver had committed.
+    #[error("entry {line}: the step rejected the input: {error}")]
+    Step {
+        /// 1-based entry number.
+        line: usize,
+        /// Why.
+        error: StepError,
+    },
+    /// The core decided differently from the driver.
+    #[error("entry {line}: effects differ from the journal (journal {journal}, replay {replay})")]
+    Diverged {
+        /// 1-based entry number.
+        line: usize,
+        /// Digest in the journal.
+        journal: Fingerprint,
+        /// Digest of the replay.
+        replay: Fingerprint,
+    },
+}
+
+/// The state a replay ends in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// Every record, by id.
+    pub records: BTreeMap<SessionId, SessionRecord>,
+    /// Inputs replayed.
+    pub inputs: usize,
+}
+
+/// Re-runs a journal through the core; stops at the first divergence.
+pub fn replay<'a>(
+    entries: impl IntoIterator<Item = &'a JournalEntry>,
+) -> Result<Replayed, ReplayError> {
+    let mut cfg = Config::default();
+    let mut out = Replayed::default();
+    for (i, entry) in entries.into_iter().enumerate() {
+        let line = i + 1;
+        match entry {
+            JournalEntry::Config { overrides } => {
+                cfg = Config::resolve(overrides)
+                    .map_err(|error| ReplayError::Config { line, error })?;
+            }
+            JournalEntry::Seed { record } => {
+                out.records.insert(record.id.clone(), record.clone());
+            }
+            JournalEntry::Input { input, effects } => {
+                let Some(rec) = out.records.get_mut(&input.session) else {
+                    return Err(ReplayError::UnknownSession {
+                        line,
+                        session: input.session.clone(),
+                    });
+                };
+                let decision =
+                    step(rec, input, &cfg).map_err(|error| ReplayError::Step { line, error })?;
+                let replay = effects_digest(&decision.effects);
+                if replay != *effects {
+                    return Err(ReplayError::Diverged {
+                        line,
+                        journal: *effects,
+                        replay,
+                    });
+                }
+                if let Some(patch) = decision.patch() {
+                    // Decided against the record itself, so the revision always matches.
+                    let _ = rec.apply(patch);
+                }
+                out.inputs += 1;
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,2 @@
+//! The `ao` command-line interface.
+fn main() {}

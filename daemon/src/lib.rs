@@ -1,0 +1,12 @@
+//! `ao-daemon`: a slim tokio daemon around the pure ao core. It owns no
+//! decisions: it feeds inputs to the core's step, executes the effects in
+//! order, and journals what it fed so any incident can be replayed.
+
+pub mod error;
+pub mod journal;
+pub mod notify;
+pub mod ports;
+pub mod runtime;
+pub mod scm;
+pub mod store;
+pub mod workspace;
