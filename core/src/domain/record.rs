@@ -150,6 +150,10 @@ pub struct Metadata {
     /// The prompt the agent was launched with (a restore relaunches from it).
     #[serde(default)]
     pub prompt: String,
+    /// The last failing CI log tail, sanitized and capped, while CI fails: a
+    /// ci-failed message sent later (a re-delivery, after a restart) still carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_log_tail: Option<String>,
 }
 
 /// The canonical persisted record of one session.

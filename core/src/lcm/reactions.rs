@@ -66,8 +66,10 @@ pub(crate) struct ReactionContext<'a> {
     pub now: Timestamp,
     /// The project's reaction table.
     pub table: &'a ReactionTable,
-    /// SCM facts seen in this step (for CI logs and review comments).
+    /// SCM facts seen in this step (for review comments).
     pub facts: Option<&'a PrFacts>,
+    /// The failing CI log tail, already sanitized and capped.
+    pub ci_log: Option<&'a str>,
     /// The step is a tick (re-deliveries happen on ticks).
     pub tick: bool,
 }
@@ -180,7 +182,7 @@ fn dispatch(
                 effects.push(Effect::SendToAgent {
                     session: cx.rec.id.clone(),
                     reaction: key,
-                    message: agent_message(key, cfg, cx.facts, cx.pr),
+                    message: agent_message(key, cfg, cx.facts, cx.ci_log, cx.pr),
                 });
             }
         }
@@ -232,19 +234,16 @@ pub fn agent_message(
     key: ReactionKey,
     cfg: &ReactionConfig,
     facts: Option<&PrFacts>,
+    ci_log: Option<&str>,
     pr: &PrAxis,
 ) -> String {
     let mut text = strip_controls(&cfg.message);
     let pr_ref = pr.number.map(|n| format!(" (PR #{n})")).unwrap_or_default();
     match key {
-        ReactionKey::CiFailed => match facts.and_then(|f| f.ci_log_tail.as_deref()) {
+        ReactionKey::CiFailed => match ci_log {
             Some(log) => {
                 text.push_str(&format!("\n\nFailing CI log{pr_ref}, last lines:\n"));
-                text.push_str(&cap_tail(
-                    &strip_controls(log),
-                    MAX_LOG_LINES,
-                    MAX_LOG_CHARS,
-                ));
+                text.push_str(log);
             }
             None => text.push_str(&format!(
                 "\n\nThe failure log was not available{pr_ref}: inspect the failing checks."
@@ -272,4 +271,10 @@ pub fn agent_message(
         _ => {}
     }
     cap_head(&text, MAX_MESSAGE_CHARS)
+}
+
+/// A CI log as an agent may see it: control and escape sequences removed,
+/// the last lines kept.
+pub fn ci_log_excerpt(log: &str) -> String {
+    cap_tail(&strip_controls(log), MAX_LOG_LINES, MAX_LOG_CHARS)
 }

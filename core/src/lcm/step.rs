@@ -204,6 +204,12 @@ pub fn step_into(
             now,
             table: cfg.reactions_for(&rec.project_id),
             facts,
+            ci_log: d
+                .metadata
+                .as_deref()
+                .unwrap_or(&rec.metadata)
+                .ci_log_tail
+                .as_deref(),
             tick: matches!(input.event, Event::Tick),
         };
         react(&cx, &mut d.policy, effects);
@@ -340,6 +346,7 @@ fn on_scm(d: &mut Draft<'_>, f: &PrFacts) {
         url: f.url.clone().or_else(|| d.pr().url.clone()),
         draft: f.draft,
     });
+    remember_ci_log(d, reason, f);
     let park = match state {
         PrState::Merged => Some(SessionReason::MergedWaitingDecision),
         PrState::Closed => Some(SessionReason::AwaitingUserInput),
@@ -356,6 +363,19 @@ fn on_scm(d: &mut Draft<'_>, f: &PrFacts) {
             };
             d.detecting = None;
         }
+    }
+}
+
+/// Keeps the failing CI log tail while CI fails (sanitized and capped once,
+/// here), and forgets it when CI stops failing.
+fn remember_ci_log(d: &mut Draft<'_>, reason: PrReason, f: &PrFacts) {
+    let keep = match (reason, f.ci_log_tail.as_deref()) {
+        (PrReason::CiFailing, Some(log)) => Some(super::reactions::ci_log_excerpt(log)),
+        (PrReason::CiFailing, None) => d.rec.metadata.ci_log_tail.clone(),
+        _ => None,
+    };
+    if keep != d.rec.metadata.ci_log_tail {
+        d.metadata_mut().ci_log_tail = keep;
     }
 }
 
