@@ -372,19 +372,10 @@ fn quarantine_ends(v: &StepView<'_>) -> Result<(), String> {
 }
 
 fn death_confirmed(v: &StepView<'_>) -> Result<(), String> {
-    let Event::Runtime(obs) = &v.input.event else {
-        return Ok(());
-    };
-    if v.before.is_terminal() || v.before.metadata.spawned_at.is_none() {
-        return Ok(());
-    }
-    let t = &v.cfg.thresholds;
-    let recent = decide::recent_activity(
-        &v.before.lifecycle.activity,
-        v.input.at,
-        t.recent_activity_window,
-    );
-    if obs.runtime != Probe::Dead || obs.process != Probe::Dead || recent {
+    if v.before.is_terminal()
+        || v.before.metadata.spawned_at.is_none()
+        || !is_quiet_death_observation(v)
+    {
         return Ok(());
     }
     let confirmed = is_confirmed_death(v);
