@@ -90,23 +90,27 @@ fn derived_display(v: &StepView<'_>) -> Result<(), String> {
 
 /// The death verdict the input would confirm, judged from the record before.
 fn is_confirmed_death(v: &StepView<'_>) -> bool {
-    let Event::Runtime(obs) = &v.input.event else {
-        return false;
-    };
-    let t = &v.cfg.thresholds;
-    let recent = decide::recent_activity(
-        &v.before.lifecycle.activity,
-        v.input.at,
-        t.recent_activity_window,
-    );
-    if obs.runtime != Probe::Dead || obs.process != Probe::Dead || recent {
+    if !is_quiet_death_observation(v) {
         return false;
     }
+    let t = &v.cfg.thresholds;
     let fp = death_fingerprint();
     v.before
         .lifecycle
         .detecting
         .is_some_and(|q| q.evidence_fingerprint == fp && q.attempts + 1 >= t.death_confirmations)
+}
+
+/// The input is a "runtime dead, process dead, no recent activity" observation
+/// (judged against the record before).
+fn is_quiet_death_observation(v: &StepView<'_>) -> bool {
+    let Event::Runtime(obs) = &v.input.event else {
+        return false;
+    };
+    let window = v.cfg.thresholds.recent_activity_window;
+    obs.runtime == Probe::Dead
+        && obs.process == Probe::Dead
+        && !decide::recent_activity(&v.before.lifecycle.activity, v.input.at, window)
 }
 
 fn death_fingerprint() -> Fingerprint {
