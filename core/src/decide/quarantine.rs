@@ -167,8 +167,14 @@ pub fn advance(
             started_at: now,
             evidence_fingerprint: fingerprint,
         },
+        // Saturates at the largest bound that still matters, so the same
+        // evidence observed again changes nothing (and writes nothing).
         Some(q) if q.evidence_fingerprint == fingerprint => Quarantine {
-            attempts: q.attempts.saturating_add(1),
+            attempts: q
+                .attempts
+                .saturating_add(1)
+                .min(attempt_cap(t))
+                .max(q.attempts),
             ..q
         },
         Some(q) => Quarantine {
@@ -185,6 +191,11 @@ pub fn advance(
     } else {
         Advance::Detecting(memory)
     }
+}
+
+/// The most attempts worth counting: escalation and death confirmation both decided.
+pub fn attempt_cap(t: &Thresholds) -> u32 {
+    t.quarantine_max_attempts.max(t.death_confirmations)
 }
 
 /// The escalation bound: attempts reached, or the episode is too old (inclusive).

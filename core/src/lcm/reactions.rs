@@ -32,6 +32,8 @@ pub fn reaction_for(kind: SessionKind, session: SessionAxis, pr: &PrAxis) -> Opt
         D::ChangesRequested if pr.reason == PrReason::BotComments => Some(K::BugbotComments),
         D::ChangesRequested => Some(K::ChangesRequested),
         D::PrOpen if pr.reason == PrReason::MergeConflicts => Some(K::MergeConflicts),
+        // A draft is not approved or mergeable work: nothing to merge yet.
+        D::Approved | D::Mergeable if pr.draft => None,
         D::Approved | D::Mergeable => Some(K::ApprovedAndGreen),
         D::Idle if kind == SessionKind::Orchestrator => None,
         D::Idle => Some(K::AgentIdle),

@@ -19,6 +19,9 @@ pub(crate) struct Rollback {
     /// Handles the teardown could not free are handed to the record (once).
     #[serde(default)]
     adopted: bool,
+    /// A workspace kept by design (a restore's) that the record must track.
+    #[serde(default)]
+    keep: Option<Handle>,
     record: RecordUndo,
 }
 
@@ -47,6 +50,7 @@ impl Rollback {
             cause,
             teardown: Teardown::new(session, runtime, workspace, false),
             adopted: false,
+            keep: None,
             record: if record {
                 RecordUndo::Pending
             } else {
@@ -57,10 +61,21 @@ impl Rollback {
         }
     }
 
+    /// Also hands `keep` (a workspace kept by design) to the record.
+    pub(crate) fn keeping(mut self, keep: Option<Handle>) -> Rollback {
+        self.keep = keep;
+        self
+    }
+
     /// What the teardown left alive, for the record to adopt (`None`: nothing).
     fn leftovers(&self) -> Option<Event> {
         let runtime_handle = self.teardown.runtime_fate().remaining().cloned();
-        let workspace_path = self.teardown.workspace_fate().remaining().cloned();
+        let workspace_path = self
+            .teardown
+            .workspace_fate()
+            .remaining()
+            .cloned()
+            .or_else(|| self.keep.clone());
         (runtime_handle.is_some() || workspace_path.is_some()).then_some(Event::Adopted {
             runtime_handle,
             workspace_path,
@@ -72,7 +87,7 @@ impl Rollback {
         if let Some(action) = self.teardown.next() {
             return Some(action);
         }
-        if !self.adopted && self.record == RecordUndo::Pending {
+        if !self.adopted {
             if let Some(event) = self.leftovers() {
                 return Some(Action::Reduce {
                     session: self.teardown.session().clone(),
@@ -80,7 +95,7 @@ impl Rollback {
                 });
             }
         }
-        None.or_else(|| match self.record {
+        match self.record {
             RecordUndo::Pending => Some(Action::Reduce {
                 session: self.teardown.session().clone(),
                 event: Event::KillRequested {
@@ -88,16 +103,16 @@ impl Rollback {
                 },
             }),
             RecordUndo::Settled { .. } => None,
-        })
+        }
     }
 
     /// Records the outcome of the action `next` returned. Failures are best
     /// effort: they are reported, and the rollback goes on.
     pub(crate) fn advance(&mut self, outcome: Outcome) {
-        if !self.teardown.is_finished() {
+        // Mirrors `next`: whoever asked for the action gets its outcome.
+        if self.teardown.next().is_some() {
             self.teardown.advance(outcome);
-        } else if !self.adopted && self.record == RecordUndo::Pending && self.leftovers().is_some()
-        {
+        } else if !self.adopted && self.leftovers().is_some() {
             // Best effort: if the record cannot take them, the report still names them.
             self.adopted = true;
         } else if self.record == RecordUndo::Pending {
@@ -112,7 +127,7 @@ impl Rollback {
     /// An upper bound on the actions still to come.
     pub(crate) fn remaining(&self) -> usize {
         let pending = self.record == RecordUndo::Pending;
-        self.teardown.remaining() + usize::from(pending) + usize::from(pending && !self.adopted)
+        self.teardown.remaining() + usize::from(pending) + usize::from(!self.adopted)
     }
 
     /// The failure report, once `next` returns `None`. `workspace` replaces the

@@ -485,6 +485,7 @@ impl<'s> Sim<'s> {
                     reaction,
                     message,
                 } => {
+                    self.coverage.reactions.insert(*reaction);
                     if self.deliver(session, Some(*reaction), message) {
                         summary.push(format!("send {reaction}"));
                     } else {
@@ -525,6 +526,9 @@ impl<'s> Sim<'s> {
                     }
                 }
             }
+        }
+        if let Some(r) = self.world.store.records.get(id) {
+            self.coverage.statuses.insert(display_status(&r.lifecycle));
         }
         let quiet_observer =
             matches!(origin, "reaper" | "scm" | "tick") && decision.effects.is_empty();

@@ -70,6 +70,24 @@ pub fn load_str(file: &Path, text: &str) -> Result<Scenario, LoadError> {
 /// SCM facts, and that the config resolves.
 fn validate(s: &Scenario) -> Result<(), (String, String)> {
     Config::resolve(&s.config).map_err(|e| (format!("config.{}", e.field()), e.to_string()))?;
+    if let Some(until) = s.until {
+        let late = |at: ao_core::time::Duration| at > until;
+        if let Some(i) = s.steps.iter().position(|st| late(st.at)) {
+            return Err((
+                format!("steps[{i}].at"),
+                format!(
+                    "{} is after `until: {until}`: it would never run",
+                    s.steps[i].at
+                ),
+            ));
+        }
+        if let Some(i) = s.expect.iter().position(|e| e.at.is_some_and(late)) {
+            return Err((
+                format!("expect[{i}].at"),
+                format!("after `until: {until}`: it would never be checked"),
+            ));
+        }
+    }
     for (i, step) in s.steps.iter().enumerate() {
         let path = format!("steps[{i}].{}", step.action.key());
         match &step.action {
