@@ -26,27 +26,56 @@ pub struct ConfigOverrides {
 #[serde(deny_unknown_fields)]
 pub struct ThresholdOverrides {
     /// See [`super::Thresholds::recent_activity_window`].
-    #[serde(default, deserialize_with = "checked::positive_duration")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "checked::positive_duration"
+    )]
     pub recent_activity_window: Option<Duration>,
     /// See [`super::Thresholds::death_confirmations`].
-    #[serde(default, deserialize_with = "checked::at_least_two")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "checked::at_least_two"
+    )]
     pub death_confirmations: Option<u32>,
     /// See [`super::Thresholds::spawn_grace`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spawn_grace: Option<Duration>,
     /// See [`super::Thresholds::quarantine_max_attempts`].
-    #[serde(default, deserialize_with = "checked::positive_count")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "checked::positive_count"
+    )]
     pub quarantine_max_attempts: Option<u32>,
     /// See [`super::Thresholds::quarantine_max_duration`].
-    #[serde(default, deserialize_with = "checked::positive_duration")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "checked::positive_duration"
+    )]
     pub quarantine_max_duration: Option<Duration>,
     /// See [`super::Thresholds::reaper_interval`].
-    #[serde(default, deserialize_with = "checked::positive_duration")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "checked::positive_duration"
+    )]
     pub reaper_interval: Option<Duration>,
     /// See [`super::Thresholds::scm_interval`].
-    #[serde(default, deserialize_with = "checked::positive_duration")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "checked::positive_duration"
+    )]
     pub scm_interval: Option<Duration>,
     /// See [`super::Thresholds::tick_interval`].
-    #[serde(default, deserialize_with = "checked::positive_duration")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "checked::positive_duration"
+    )]
     pub tick_interval: Option<Duration>,
 }
 
@@ -55,18 +84,30 @@ pub struct ThresholdOverrides {
 #[serde(deny_unknown_fields)]
 pub struct ReactionOverride {
     /// Replace the action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<ReactionAction>,
     /// Replace the message (never with an empty one).
-    #[serde(default, deserialize_with = "checked::non_empty_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "checked::non_empty_text"
+    )]
     pub message: Option<String>,
     /// Replace the retry budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<u32>,
     /// Replace the duration budget.
-    #[serde(default, deserialize_with = "checked::positive_duration")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "checked::positive_duration"
+    )]
     pub escalate_after: Option<Duration>,
     /// Replace the priority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
     /// Enable or disable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
 
