@@ -2,11 +2,16 @@
 //! decisions: it feeds inputs to the core's step, executes the effects in
 //! order, and journals what it fed so any incident can be replayed.
 
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod driver;
 pub mod error;
 pub mod journal;
 pub mod notify;
 pub mod ports;
 pub mod runtime;
 pub mod scm;
+pub mod server;
 pub mod store;
 pub mod workspace;

@@ -1,1 +1,571 @@
-//! placeholder
+//! The SQLite store (WAL): canonical records, their metadata and escalation
+//! policy state, the session manager's write-ahead intents, and id counters.
+//!
+//! Concurrency is revision CAS, not an in-process lock: [`Store::apply`] reads,
+//! checks and writes in one `BEGIN IMMEDIATE` transaction, so two `Store`s on
+//! one file (two daemons, or a daemon and a CLI) never lose an update; the
+//! loser gets [`Applied::Stale`], re-reads and re-decides. Calls are blocking:
+//! async code runs them on `spawn_blocking` or a dedicated thread.
+//!
+//! The store never holds a display status (SPEC §3): it is derived on read.
+
+mod codec;
+mod error;
+mod schema;
+
+pub use codec::key as metadata_key;
+pub use error::StoreError;
+pub use schema::LATEST as SCHEMA_VERSION;
+
+use ao_core::domain::{Metadata, ProjectId, ReactionPolicy, SessionId, SessionRecord};
+use ao_core::lcm::{Patch, QuarantineChange};
+use ao_core::sm::{OpId, Operation};
+use codec::{Column, SessionRow, SESSION_COLUMNS};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, TransactionBehavior};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The database file's name inside the data directory.
+pub const DB_FILE_NAME: &str = "ao.db";
+
+/// How long a call waits for another writer's lock before failing with "busy".
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What [`Store::insert`] did: an existing record is never overwritten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inserted {
+    /// The record was written.
+    Created,
+    /// A record with that id already exists; nothing changed.
+    Exists,
+}
+
+/// What [`Store::apply`] did with a patch.
+// Returned and consumed at once, never stored in bulk: boxing the record
+// would only add an allocation per write.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// The patch was written; this is the record as stored now.
+    Written(SessionRecord),
+    /// The stored revision moved on; nothing changed: re-read and re-decide.
+    Stale {
+        /// The stored revision.
+        actual: u64,
+    },
+    /// No record has that id; nothing changed.
+    Missing,
+}
+
+/// The store: one SQLite connection behind a mutex (so `Store: Send + Sync`).
+/// Open one per process, or several on one file: they coordinate through
+/// SQLite's locks and the revision CAS.
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+    location: String,
+}
+
+/// `<data_dir>/ao.db`: where the daemon and the CLI find the shared database.
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(DB_FILE_NAME)
+}
+
+impl Store {
+    /// Opens (creating it and its parent directories if needed) the database at
+    /// `path`, in WAL mode with a busy timeout and foreign keys, and migrates it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        let location = path.display().to_string();
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            location: location.clone(),
+            source,
+        })?;
+        Store::configure(conn, location, true)
+    }
+
+    /// A private in-memory database (tests, dry runs).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let location = ":memory:".to_owned();
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+            location: location.clone(),
+            source,
+        })?;
+        Store::configure(conn, location, false)
+    }
+
+    fn configure(mut conn: Connection, location: String, file: bool) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open {
+            location: location.clone(),
+            source,
+        };
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
+        if file {
+            let mode: String = conn
+                .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+                .map_err(open_err)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                tracing::warn!(store = %location, %mode, "SQLite refused WAL mode; readers will block writers");
+            }
+            // NORMAL in WAL mode: every commit survives a daemon crash (the
+            // failure the write-ahead intents guard against); only a power loss
+            // can drop the last commits, never corrupt the file. FULL would
+            // fsync every commit (~4 ms here) and cap the daemon's write rate.
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(open_err)?;
+        }
+        schema::migrate(&mut conn, &location)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            location,
+        })
+    }
+
+    /// The file this store reads (or `:memory:`), for messages.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic mid-call dropped its transaction (rolled back); the connection is fine.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The schema version in the file (equal to [`SCHEMA_VERSION`] once open).
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        let found = schema::current_version(&self.lock())?;
+        u32::try_from(found).map_err(|_| StoreError::TooNew {
+            location: self.location.clone(),
+            found,
+            supported: SCHEMA_VERSION,
+        })
+    }
+
+    /// Every record, ordered by id, read from one consistent snapshot.
+    pub fn records(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let records = load(&tx, None)?;
+        tx.commit()?;
+        Ok(records)
+    }
+
+    /// One record, if the store holds it.
+    pub fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let record = load(&tx, Some(id))?.pop();
+        tx.commit()?;
+        Ok(record)
+    }
+
+    /// Inserts a new record; an existing id is left untouched ([`Inserted::Exists`]).
+    pub fn insert(&self, rec: &SessionRecord) -> Result<Inserted, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if session_exists(&tx, rec.id.as_str())? {
+            return Ok(Inserted::Exists);
+        }
+        let cols = codec::all_columns(rec)?;
+        let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+        let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO sessions ({}) VALUES ({})",
+            names.join(", "),
+            marks.join(", ")
+        );
+        tx.prepare_cached(&sql)?
+            .execute(params_from_iter(cols.into_iter().map(|(_, v)| v)))?;
+        write_metadata(&tx, &rec.id, &Metadata::default(), &rec.metadata)?;
+        write_policy(&tx, &rec.id, &rec.policy)?;
+        tx.commit()?;
+        Ok(Inserted::Created)
+    }
+
+    /// Applies a patch with revision CAS in one `BEGIN IMMEDIATE` transaction:
+    /// read, check the revision, [`SessionRecord::apply`], and write back only
+    /// the columns and rows the patch touches.
+    pub fn apply(&self, id: &SessionId, patch: &Patch) -> Result<Applied, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(before) = load(&tx, Some(id))?.pop() else {
+            return Ok(Applied::Missing);
+        };
+        let mut rec = before.clone();
+        if let Err(stale) = rec.apply(patch) {
+            return Ok(Applied::Stale {
+                actual: stale.actual,
+            });
+        }
+        let l = &rec.lifecycle;
+        let mut cols: Vec<Column> = vec![
+            ("revision", codec::int("revision", rec.revision)?),
+            ("updated_at", codec::int("updated_at", rec.updated_at.0)?),
+        ];
+        if patch.session.is_some() {
+            cols.extend(codec::session_columns(&l.session));
+        }
+        if patch.pr.is_some() {
+            cols.extend(codec::pr_columns(&l.pr)?);
+        }
+        if patch.runtime.is_some() {
+            cols.extend(codec::runtime_columns(&l.runtime));
+        }
+        if patch.activity.is_some() {
+            cols.extend(codec::activity_columns(&l.activity)?);
+        }
+        if !matches!(patch.detecting, QuarantineChange::Leave) {
+            cols.extend(codec::quarantine_columns(l.detecting.as_ref())?);
+        }
+        let assignments: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| format!("{name} = ?{}", i + 1))
+            .collect();
+        let sql = format!(
+            "UPDATE sessions SET {} WHERE id = ?{} AND revision = ?{}",
+            assignments.join(", "),
+            cols.len() + 1,
+            cols.len() + 2
+        );
+        let mut values: Vec<Value> = cols.into_iter().map(|(_, v)| v).collect();
+        values.push(Value::Text(id.as_str().to_owned()));
+        values.push(codec::int("revision", before.revision)?);
+        let changed = tx.prepare_cached(&sql)?.execute(params_from_iter(values))?;
+        if changed != 1 {
+            // Unreachable under the write lock; refuse rather than guess.
+            return Ok(Applied::Stale {
+                actual: before.revision,
+            });
+        }
+        if patch.metadata.is_some() {
+            write_metadata(&tx, id, &before.metadata, &rec.metadata)?;
+        }
+        if patch.policy.is_some() && before.policy != rec.policy {
+            write_policy(&tx, id, &rec.policy)?;
+        }
+        tx.commit()?;
+        Ok(Applied::Written(rec))
+    }
+
+    /// Persists an operation as its write-ahead intent (insert or replace, by op id).
+    pub fn put_intent(&self, op: &Operation) -> Result<(), StoreError> {
+        let body = codec::operation_json(op)?;
+        let now = codec::int("updated_at", wall_clock_millis())?;
+        self.lock()
+            .prepare_cached(
+                "INSERT INTO intents (op_id, kind, session_id, body, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (op_id) DO UPDATE SET kind = excluded.kind,
+                    session_id = excluded.session_id, body = excluded.body,
+                    updated_at = excluded.updated_at",
+            )?
+            .execute(params![
+                op.id().0,
+                op.kind().as_str(),
+                op.session().map(SessionId::as_str),
+                body,
+                now
+            ])?;
+        Ok(())
+    }
+
+    /// Deletes a finished operation's intent (absent is fine).
+    pub fn delete_intent(&self, id: &OpId) -> Result<(), StoreError> {
+        self.lock()
+            .prepare_cached("DELETE FROM intents WHERE op_id = ?1")?
+            .execute([&id.0])?;
+        Ok(())
+    }
+
+    /// Every pending intent, ordered by op id (boot recovery resumes them).
+    pub fn intents(&self) -> Result<Vec<Operation>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT op_id, kind, body FROM intents ORDER BY op_id")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (op_id, kind, body) = row?;
+            out.push(codec::operation_from_row(&op_id, &kind, &body)?);
+        }
+        Ok(out)
+    }
+
+    /// A fresh `<project>-<n>` id: `n` comes from a per-project counter that
+    /// never goes back, and an id some record already holds is skipped, so an
+    /// id is never reused, even after its record is deleted.
+    pub fn next_session_id(&self, project: &ProjectId) -> Result<SessionId, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let counter = format!("session:{project}");
+        loop {
+            let n = bump(&tx, &counter)?;
+            let id = format!("{project}-{n}");
+            if !session_exists(&tx, &id)? {
+                tx.commit()?;
+                return Ok(SessionId(id));
+            }
+        }
+    }
+
+    /// A fresh operation id, `op-<n>` with `n` zero-padded to 12 digits so
+    /// text order (the order of [`Store::intents`]) is creation order.
+    pub fn next_op_id(&self) -> Result<OpId, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        loop {
+            let n = bump(&tx, "op")?;
+            let id = format!("op-{n:012}");
+            let taken = tx
+                .prepare_cached("SELECT 1 FROM intents WHERE op_id = ?1")?
+                .exists([&id])?;
+            if !taken {
+                tx.commit()?;
+                return Ok(OpId(id));
+            }
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch (only for the intents' `updated_at`, a
+/// diagnostic; decisions never read this clock).
+fn wall_clock_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn session_exists(conn: &Connection, id: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM sessions WHERE id = ?1")?
+        .exists([id])?)
+}
+
+/// Increments a counter (starting at 1) and returns its new value.
+fn bump(conn: &Connection, name: &str) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO counters (name, value) VALUES (?1, 1)
+             ON CONFLICT (name) DO UPDATE SET value = value + 1
+             RETURNING value",
+        )?
+        .query_row([name], |row| row.get(0))?)
+}
+
+/// Reads records (all, or the one with `only`'s id) with metadata and policy.
+fn load(conn: &Connection, only: Option<&SessionId>) -> Result<Vec<SessionRecord>, StoreError> {
+    let filter = if only.is_some() {
+        "WHERE session_id = ?1"
+    } else {
+        "WHERE ?1 IS NULL"
+    };
+    let key = only.map(SessionId::as_str);
+
+    let mut metadata: BTreeMap<String, Metadata> = BTreeMap::new();
+    {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT session_id, key, value FROM session_metadata {filter}"
+        ))?;
+        let rows = stmt.query_map([key], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (session, k, value) = row?;
+            let m = metadata.entry(session.clone()).or_default();
+            codec::metadata_set(m, &session, &k, value)?;
+        }
+    }
+
+    let mut policies: BTreeMap<String, ReactionPolicy> = BTreeMap::new();
+    {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT session_id, body FROM reaction_policy {filter}"
+        ))?;
+        let rows = stmt.query_map([key], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (session, body) = row?;
+            let policy = codec::policy_from_json(&session, &body)?;
+            policies.insert(session, policy);
+        }
+    }
+
+    let session_filter = if only.is_some() {
+        "WHERE id = ?1"
+    } else {
+        "WHERE ?1 IS NULL"
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions {session_filter} ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([key], SessionRow::read)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let row = row?;
+        let m = metadata.remove(row.id()).unwrap_or_default();
+        let p = policies.remove(row.id()).unwrap_or_default();
+        out.push(row.decode(m, p)?);
+    }
+    Ok(out)
+}
+
+/// Writes the metadata rows that differ between `old` and `new`.
+fn write_metadata(
+    conn: &Connection,
+    id: &SessionId,
+    old: &Metadata,
+    new: &Metadata,
+) -> Result<(), StoreError> {
+    let old = codec::metadata_pairs(old);
+    let new = codec::metadata_pairs(new);
+    for (k, _) in &old {
+        if !new.iter().any(|(nk, _)| nk == k) {
+            conn.prepare_cached("DELETE FROM session_metadata WHERE session_id = ?1 AND key = ?2")?
+                .execute(params![id.as_str(), k])?;
+        }
+    }
+    for (k, v) in &new {
+        let unchanged = old.iter().any(|(ok, ov)| ok == k && ov == v);
+        if !unchanged {
+            conn.prepare_cached(
+                "INSERT INTO session_metadata (session_id, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![id.as_str(), k, v])?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the policy row (deleting it for the empty policy).
+fn write_policy(
+    conn: &Connection,
+    id: &SessionId,
+    policy: &ReactionPolicy,
+) -> Result<(), StoreError> {
+    match codec::policy_json(policy)? {
+        None => {
+            conn.prepare_cached("DELETE FROM reaction_policy WHERE session_id = ?1")?
+                .execute([id.as_str()])?;
+        }
+        Some(body) => {
+            conn.prepare_cached(
+                "INSERT INTO reaction_policy (session_id, body) VALUES (?1, ?2)
+                 ON CONFLICT (session_id) DO UPDATE SET body = excluded.body",
+            )?
+            .execute(params![id.as_str(), body])?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ao_core::domain::{IssueId, SessionKind, SessionState};
+    use ao_core::time::Timestamp;
+
+    fn seeded(id: &str) -> SessionRecord {
+        SessionRecord::seeded(
+            id.into(),
+            "app".into(),
+            IssueId::from("42"),
+            SessionKind::Worker,
+            Timestamp(1_000),
+        )
+    }
+
+    fn store_is_send_and_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn the_store_can_be_shared_across_threads() {
+        store_is_send_and_sync::<Store>();
+    }
+
+    #[test]
+    fn an_empty_patch_still_bumps_the_revision_like_the_core_does() {
+        let store = Store::open_in_memory().unwrap();
+        let rec = seeded("app-1");
+        store.insert(&rec).unwrap();
+        let patch = Patch {
+            expected_revision: 1,
+            at: Timestamp(2_000),
+            session: None,
+            pr: None,
+            runtime: None,
+            activity: None,
+            detecting: QuarantineChange::Leave,
+            metadata: None,
+            policy: None,
+        };
+        let mut expected = rec.clone();
+        expected.apply(&patch).unwrap();
+        assert_eq!(
+            store.apply(&rec.id, &patch).unwrap(),
+            Applied::Written(expected.clone())
+        );
+        assert_eq!(store.get(&rec.id).unwrap(), Some(expected));
+    }
+
+    #[test]
+    fn a_patch_for_an_unknown_session_is_missing() {
+        let store = Store::open_in_memory().unwrap();
+        let patch = Patch {
+            expected_revision: 1,
+            at: Timestamp(2_000),
+            session: Some(ao_core::domain::SessionAxis {
+                state: SessionState::Working,
+                reason: ao_core::domain::SessionReason::TaskInProgress,
+            }),
+            pr: None,
+            runtime: None,
+            activity: None,
+            detecting: QuarantineChange::Leave,
+            metadata: None,
+            policy: None,
+        };
+        assert_eq!(
+            store.apply(&"nope".into(), &patch).unwrap(),
+            Applied::Missing
+        );
+        assert!(store.records().unwrap().is_empty());
+    }
+
+    #[test]
+    fn op_ids_sort_in_creation_order() {
+        let store = Store::open_in_memory().unwrap();
+        let ids: Vec<OpId> = (0..12).map(|_| store.next_op_id().unwrap()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        assert_eq!(ids[0].0, "op-000000000001");
+    }
+
+    #[test]
+    fn the_data_directory_path_is_stable() {
+        assert_eq!(db_path(Path::new("/d")), PathBuf::from("/d/ao.db"));
+    }
+}

@@ -1,0 +1,491 @@
+//! The HTTP API (JSON): sessions, operations, activity ingest, health,
+//! Prometheus metrics and a server-sent event stream. A configured bearer
+//! token is required on every request (binding off loopback requires one).
+
+use crate::config::DEFAULT_PROJECT;
+use crate::driver::{DriverError, Shared};
+use ao_core::domain::*;
+use ao_core::lcm::{ActivitySignal, Event};
+use ao_core::sm::{self, OpId, OpResult};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// What the API's handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The driver's shared state.
+    pub shared: Arc<Shared>,
+    /// Set to true to stop the daemon.
+    pub shutdown: watch::Sender<bool>,
+}
+
+/// The router.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/sessions", get(list).post(spawn))
+        .route("/sessions/{id}", get(get_one))
+        .route("/sessions/{id}/kill", post(kill))
+        .route("/sessions/{id}/restore", post(restore))
+        .route("/sessions/{id}/send", post(send))
+        .route("/sessions/{id}/activity", post(activity))
+        .route("/projects/{project}/cleanup", post(cleanup))
+        .route("/events", get(events))
+        .route("/shutdown", post(shutdown))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
+        .with_state(state)
+}
+
+async fn auth(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(token) = state.shared.daemon_cfg.api.token.as_deref() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token) {
+            return error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+        }
+    }
+    next.run(request).await
+}
+
+/// A JSON error body.
+#[derive(Serialize)]
+struct ErrorBody {
+    error: String,
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: message.into(),
+        }),
+    )
+        .into_response()
+}
+
+fn driver_error(e: DriverError) -> Response {
+    let status = match e {
+        DriverError::UnknownSession(_) => StatusCode::NOT_FOUND,
+        DriverError::Rejected(_) => StatusCode::CONFLICT,
+        DriverError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        DriverError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    error(status, e.to_string())
+}
+
+/// A record with its derived display status.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct SessionView {
+    /// Derived on read, never stored.
+    pub status: DisplayStatus,
+    /// Hooks have reported at least once (activity source is not `none`).
+    pub hooks_reporting: bool,
+    /// The canonical record.
+    #[serde(flatten)]
+    pub record: SessionRecord,
+}
+
+impl From<SessionRecord> for SessionView {
+    fn from(record: SessionRecord) -> Self {
+        SessionView {
+            status: display_status(&record.lifecycle),
+            hooks_reporting: record.lifecycle.activity.source != ActivitySource::None,
+            record,
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Response> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+async fn records(state: &ApiState) -> Result<Vec<SessionRecord>, Response> {
+    let store = state.shared.store.clone();
+    blocking(move || store.records())
+        .await?
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+async fn record(state: &ApiState, id: &SessionId) -> Result<Option<SessionRecord>, Response> {
+    let store = state.shared.store.clone();
+    let id = id.clone();
+    blocking(move || store.get(&id))
+        .await?
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+async fn next_op(state: &ApiState) -> Result<OpId, Response> {
+    let store = state.shared.store.clone();
+    blocking(move || store.next_op_id())
+        .await?
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+async fn health(State(state): State<ApiState>) -> Response {
+    match records(&state).await {
+        Ok(r) => Json(serde_json::json!({"status": "ok", "sessions": r.len()})).into_response(),
+        Err(e) => e,
+    }
+}
+
+async fn metrics(State(state): State<ApiState>) -> Response {
+    let all = match records(&state).await {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let mut by_status = std::collections::BTreeMap::<String, u64>::new();
+    for r in &all {
+        *by_status
+            .entry(display_status(&r.lifecycle).to_string())
+            .or_default() += 1;
+    }
+    let rows: Vec<(String, u64)> = by_status.into_iter().collect();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.shared.metrics.render(&rows),
+    )
+        .into_response()
+}
+
+async fn list(State(state): State<ApiState>) -> Response {
+    match records(&state).await {
+        Ok(r) => Json(r.into_iter().map(SessionView::from).collect::<Vec<_>>()).into_response(),
+        Err(e) => e,
+    }
+}
+
+async fn get_one(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    match record(&state, &SessionId(id.clone())).await {
+        Ok(Some(r)) => Json(SessionView::from(r)).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no such session `{id}`")),
+        Err(e) => e,
+    }
+}
+
+/// A spawn request.
+#[derive(Deserialize, Serialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SpawnBody {
+    /// Project (default `default`).
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Issue id.
+    #[serde(default)]
+    pub issue: String,
+    /// Worker (default) or orchestrator.
+    #[serde(default)]
+    pub kind: Option<SessionKind>,
+    /// Branch (default `ao/<id>`).
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// What the agent should do.
+    pub prompt: String,
+    /// Extra rules for the agent.
+    #[serde(default)]
+    pub rules: Option<String>,
+}
+
+/// An operation's outcome.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct OpResponse {
+    /// The session (for a spawn: the new id).
+    pub session: Option<String>,
+    /// Completed (true) or rolled back (false).
+    pub ok: bool,
+    /// What happened, for humans.
+    pub summary: String,
+    /// The full result.
+    pub result: OpResult,
+}
+
+fn op_response(session: Option<&SessionId>, result: OpResult) -> Response {
+    let status = if result.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = OpResponse {
+        session: session.map(ToString::to_string),
+        ok: result.is_ok(),
+        summary: result.to_string(),
+        result,
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn spawn(State(state): State<ApiState>, Json(body): Json<SpawnBody>) -> Response {
+    let shared = &state.shared;
+    let project = ProjectId(
+        body.project
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PROJECT.to_owned()),
+    );
+    let store = shared.store.clone();
+    let p = project.clone();
+    let id = match blocking(move || store.next_session_id(&p)).await {
+        Ok(Ok(id)) => id,
+        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return e,
+    };
+    let op = match next_op(&state).await {
+        Ok(op) => op,
+        Err(e) => return e,
+    };
+    let Some(workspace_path) = Handle::new(
+        shared
+            .data_dir
+            .join("workspaces")
+            .join(project.as_str())
+            .join(id.as_str())
+            .display()
+            .to_string(),
+    ) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "empty workspace path");
+    };
+    let Some(runtime_handle) = Handle::new(format!("ao-{id}")) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "empty runtime handle");
+    };
+    let req = sm::SpawnRequest {
+        op,
+        id: id.clone(),
+        project: project.clone(),
+        issue: IssueId(body.issue.clone()),
+        kind: body.kind.unwrap_or(SessionKind::Worker),
+        branch: body.branch.clone().unwrap_or_else(|| format!("ao/{id}")),
+        prompt: body.prompt.clone(),
+        rules: body.rules.clone(),
+        workspace_path,
+        runtime_handle,
+        runtime_name: shared.adapters.runtime_kind_name(&project).to_owned(),
+        at: shared.clock.now(),
+    };
+    let existing = match records(&state).await {
+        Ok(r) => r
+            .into_iter()
+            .map(|r| r.id)
+            .collect::<std::collections::BTreeSet<_>>(),
+        Err(e) => return e,
+    };
+    let op = match sm::plan_spawn(req, &shared.cfg, |s| existing.contains(s)) {
+        Ok(op) => op,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    match shared.run_op(op).await {
+        Ok(result) => op_response(Some(&id), result),
+        Err(e) => driver_error(e),
+    }
+}
+
+async fn kill(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    let id = SessionId(id);
+    let rec = match record(&state, &id).await {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let op = match next_op(&state).await {
+        Ok(op) => op,
+        Err(e) => return e,
+    };
+    match sm::plan_kill(op, rec.as_ref(), KillKind::Manual) {
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("no such session `{id}` (nothing to kill)"),
+        ),
+        Some(op) => match state.shared.run_op(op).await {
+            Ok(result) => op_response(Some(&id), result),
+            Err(e) => driver_error(e),
+        },
+    }
+}
+
+async fn restore(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    let shared = &state.shared;
+    let id = SessionId(id);
+    let rec = match record(&state, &id).await {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let op = match next_op(&state).await {
+        Ok(op) => op,
+        Err(e) => return e,
+    };
+    let project = rec.as_ref().map_or_else(
+        || ProjectId::from(DEFAULT_PROJECT),
+        |r| r.project_id.clone(),
+    );
+    let (Some(handle), Some(workspace)) = (
+        Handle::new(format!("ao-{id}-{op}")),
+        Handle::new(
+            shared
+                .data_dir
+                .join("workspaces")
+                .join(project.as_str())
+                .join(id.as_str())
+                .display()
+                .to_string(),
+        ),
+    ) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "empty handle");
+    };
+    let op = match sm::plan_restore(op, &id, rec.as_ref(), &shared.cfg, handle, workspace) {
+        Ok(op) => op,
+        Err(e @ sm::SmError::NotFound { .. }) => {
+            return error(StatusCode::NOT_FOUND, e.to_string())
+        }
+        Err(e @ sm::SmError::NotTerminal { .. }) => {
+            return error(StatusCode::CONFLICT, e.to_string())
+        }
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    };
+    match shared.run_op(op).await {
+        Ok(result) => op_response(Some(&id), result),
+        Err(e) => driver_error(e),
+    }
+}
+
+async fn cleanup(State(state): State<ApiState>, Path(project): Path<String>) -> Response {
+    let all = match records(&state).await {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let op = match next_op(&state).await {
+        Ok(op) => op,
+        Err(e) => return e,
+    };
+    let op = sm::plan_cleanup(op, &ProjectId(project), &all);
+    match state.shared.run_op(op).await {
+        Ok(result) => op_response(None, result),
+        Err(e) => driver_error(e),
+    }
+}
+
+/// A message from the human to the agent.
+#[derive(Deserialize, Serialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SendBody {
+    /// The text.
+    pub message: String,
+}
+
+async fn send(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    Json(body): Json<SendBody>,
+) -> Response {
+    let id = SessionId(id);
+    let rec = match record(&state, &id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no such session `{id}`")),
+        Err(e) => return e,
+    };
+    match state.shared.adapters.send(&rec, &body.message).await {
+        Ok(()) => Json(serde_json::json!({"delivered": true})).into_response(),
+        Err(e) => error(StatusCode::BAD_GATEWAY, e.to_string()),
+    }
+}
+
+/// An activity signal from an agent's hook.
+#[derive(Deserialize, Serialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityBody {
+    /// What the agent is doing.
+    pub state: ActivityState,
+    /// Default `valid`.
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+    /// Default `hook`.
+    #[serde(default)]
+    pub source: Option<ActivitySource>,
+}
+
+async fn activity(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    Json(body): Json<ActivityBody>,
+) -> Response {
+    let signal = ActivitySignal {
+        state: body.state,
+        confidence: body.confidence.unwrap_or(Confidence::Valid),
+        source: body.source.unwrap_or(ActivitySource::Hook),
+    };
+    match state
+        .shared
+        .feed(&SessionId(id), Event::Activity(signal))
+        .await
+    {
+        Ok(fed) => Json(serde_json::json!({"fed": fed})).into_response(),
+        Err(e) => driver_error(e),
+    }
+}
+
+async fn events(State(state): State<ApiState>) -> Response {
+    let mut rx = state.shared.events.subscribe();
+    let stream = async_stream(move |tx| async move {
+        while let Ok(ev) = rx.recv().await {
+            let data = serde_json::to_string(&ev).unwrap_or_default();
+            if tx
+                .send(Ok::<_, std::convert::Infallible>(
+                    SseEvent::default().event("session").data(data),
+                ))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// A stream fed by a task through a channel (no extra stream crate needed).
+fn async_stream<T: Send + 'static, F, Fut>(body: F) -> tokio_stream_lite::ReceiverStream<T>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<T>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(body(tx));
+    tokio_stream_lite::ReceiverStream(rx)
+}
+
+/// The smallest `Stream` over an mpsc receiver.
+mod tokio_stream_lite {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// A receiver as a stream.
+    pub struct ReceiverStream<T>(pub tokio::sync::mpsc::Receiver<T>);
+
+    impl<T> futures_core::Stream for ReceiverStream<T> {
+        type Item = T;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+            self.0.poll_recv(cx)
+        }
+    }
+}
+
+async fn shutdown(State(state): State<ApiState>) -> Response {
+    let _ = state.shutdown.send(true);
+    Json(serde_json::json!({"shutting_down": true})).into_response()
+}

@@ -1,0 +1,243 @@
+//! One actor per session: inputs and operations for a session run one at a
+//! time, and a step's effects run in order before the session's next input.
+
+use super::{ops, DriverError, SessionEvent, Shared};
+use crate::driver::metrics::Metrics;
+use crate::store::Applied;
+use ao_core::domain::{display_status, SessionId, SessionRecord};
+use ao_core::invariants::{check_step, StepView};
+use ao_core::journal::{effects_digest, JournalEntry};
+use ao_core::lcm::{step, Effect, Event, Input};
+use ao_core::sm::{OpResult, Operation};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// What an input achieved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fed {
+    /// A write was committed.
+    Written,
+    /// The step changed nothing.
+    Unchanged,
+}
+
+/// A message to a session's actor.
+pub(super) enum Msg {
+    /// Feed an input (and reply once its effects ran).
+    Feed {
+        event: Event,
+        reply: Option<oneshot::Sender<Result<Fed, DriverError>>>,
+    },
+    /// Run an operation to completion (boxed: operations are large and rare).
+    Op {
+        op: Box<Operation>,
+        reply: Option<oneshot::Sender<OpResult>>,
+    },
+    /// Finish the queue, then stop.
+    Stop { done: oneshot::Sender<()> },
+}
+
+/// Most re-decisions after revision conflicts before giving up on one input.
+const MAX_CONFLICT_RETRIES: usize = 16;
+
+/// Starts a session's actor.
+pub(super) fn start(shared: Arc<Shared>, id: SessionId) -> mpsc::Sender<Msg> {
+    let (tx, mut rx) = mpsc::channel::<Msg>(256);
+    tokio::spawn(async move {
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                Msg::Feed { event, reply } => {
+                    let result = feed_all(&shared, &id, event).await;
+                    if let Some(reply) = reply {
+                        let _ = reply.send(result);
+                    }
+                }
+                Msg::Op { op, reply } => {
+                    let result = ops::run(&shared, *op, Some(&id)).await;
+                    if let Some(reply) = reply {
+                        let _ = reply.send(result);
+                    }
+                }
+                Msg::Stop { done } => {
+                    let _ = done.send(());
+                    break;
+                }
+            }
+        }
+    });
+    tx
+}
+
+/// Feeds an input and the inputs its effects cause (a failed delivery), in order.
+pub(super) async fn feed_all(
+    shared: &Arc<Shared>,
+    id: &SessionId,
+    event: Event,
+) -> Result<Fed, DriverError> {
+    let mut queue = VecDeque::from([event]);
+    let mut first = None;
+    while let Some(event) = queue.pop_front() {
+        let (fed, followups) = match feed_one(shared, id, event).await {
+            Ok(ok) => ok,
+            Err(e) if first.is_none() => return Err(e),
+            Err(e) => {
+                tracing::warn!(session = %id, "follow-up input failed: {e}");
+                continue;
+            }
+        };
+        first.get_or_insert(fed);
+        queue.extend(followups);
+    }
+    Ok(first.unwrap_or(Fed::Unchanged))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, DriverError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| DriverError::Store(format!("store task failed: {e}")))
+}
+
+/// Decide, commit with CAS (re-read and re-decide on conflict), journal, run effects.
+async fn feed_one(
+    shared: &Arc<Shared>,
+    id: &SessionId,
+    event: Event,
+) -> Result<(Fed, Vec<Event>), DriverError> {
+    for _ in 0..MAX_CONFLICT_RETRIES {
+        let store = shared.store.clone();
+        let key = id.clone();
+        let before = blocking(move || store.get(&key))
+            .await?
+            .map_err(|e| DriverError::Store(e.to_string()))?;
+        let Some(before) = before else {
+            Metrics::inc(&shared.metrics.stray_observations);
+            return Err(DriverError::UnknownSession(id.clone()));
+        };
+        let input = Input {
+            session: id.clone(),
+            at: shared.clock.now(),
+            event: event.clone(),
+        };
+        let decision =
+            step(&before, &input, &shared.cfg).map_err(|e| DriverError::Rejected(e.to_string()))?;
+        Metrics::inc(&shared.metrics.inputs);
+        let after = match decision.patch() {
+            None => before.clone(),
+            Some(patch) => {
+                let store = shared.store.clone();
+                let (key, patch) = (id.clone(), patch.clone());
+                match blocking(move || store.apply(&key, &patch))
+                    .await?
+                    .map_err(|e| DriverError::Store(e.to_string()))?
+                {
+                    Applied::Written(after) => after,
+                    Applied::Stale { .. } => {
+                        Metrics::inc(&shared.metrics.conflicts);
+                        continue;
+                    }
+                    Applied::Missing => return Err(DriverError::UnknownSession(id.clone())),
+                }
+            }
+        };
+        debug_assert_invariants(shared, &before, &input, &decision, &after);
+        let entry = JournalEntry::Input {
+            input: input.clone(),
+            effects: effects_digest(&decision.effects),
+        };
+        if let Err(e) = shared.journal.lock().await.append(&entry) {
+            tracing::error!("journal append failed: {e}");
+        }
+        let fed = if decision.patch().is_some() {
+            Metrics::inc(&shared.metrics.writes);
+            Fed::Written
+        } else {
+            Fed::Unchanged
+        };
+        let followups = run_effects(shared, &after, &decision.effects).await;
+        if fed == Fed::Written {
+            let _ = shared.events.send(SessionEvent {
+                session: id.to_string(),
+                status: display_status(&after.lifecycle).to_string(),
+                what: event_kind(&event).to_owned(),
+                revision: after.revision,
+            });
+        }
+        return Ok((fed, followups));
+    }
+    Err(DriverError::Store(format!(
+        "{MAX_CONFLICT_RETRIES} revision conflicts in a row on `{id}`"
+    )))
+}
+
+/// The shared invariants as debug assertions: the daemon checks what the simulator checks.
+fn debug_assert_invariants(
+    shared: &Shared,
+    before: &SessionRecord,
+    input: &Input,
+    decision: &ao_core::lcm::Decision,
+    after: &SessionRecord,
+) {
+    if cfg!(debug_assertions) {
+        let view = StepView {
+            cfg: &shared.cfg,
+            before,
+            input,
+            decision,
+            after,
+        };
+        if let Err(v) = check_step(&view) {
+            tracing::error!("invariant violated: {v}");
+            debug_assert!(false, "{v}");
+        }
+    }
+}
+
+/// Runs the effects after the write, in order; returns inputs they cause.
+async fn run_effects(shared: &Arc<Shared>, rec: &SessionRecord, effects: &[Effect]) -> Vec<Event> {
+    let mut followups = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::Persist(_) => {}
+            Effect::SendToAgent {
+                reaction, message, ..
+            } => match shared.adapters.send(rec, message).await {
+                Ok(()) => Metrics::inc(&shared.metrics.sends),
+                Err(e) => {
+                    tracing::warn!(session = %rec.id, %reaction, "delivery failed: {e}");
+                    Metrics::inc(&shared.metrics.send_failures);
+                    followups.push(Event::DeliveryFailed {
+                        reaction: *reaction,
+                    });
+                }
+            },
+            Effect::Notify(n) => match shared.adapters.notify(n).await {
+                Ok(()) => Metrics::inc(&shared.metrics.notifications),
+                Err(e) => {
+                    tracing::warn!(session = %rec.id, "notification failed: {e}");
+                    Metrics::inc(&shared.metrics.notification_failures);
+                }
+            },
+        }
+    }
+    followups
+}
+
+fn event_kind(e: &Event) -> &'static str {
+    match e {
+        Event::Runtime(_) => "runtime",
+        Event::Activity(_) => "activity",
+        Event::Scm(_) => "scm",
+        Event::SpawnCompleted(_) => "spawn_completed",
+        Event::KillRequested { .. } => "kill_requested",
+        Event::Reopened => "reopened",
+        Event::Released { .. } => "released",
+        Event::Adopted { .. } => "adopted",
+        Event::AgentIdentified { .. } => "agent_identified",
+        Event::DeliveryFailed { .. } => "delivery_failed",
+        Event::Tick => "tick",
+    }
+}

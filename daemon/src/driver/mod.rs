@@ -1,0 +1,173 @@
+//! The driver: owns no decisions. Per session, one actor serializes inputs
+//! and session-manager operations; each input goes through the core's step,
+//! its write is committed with revision CAS (re-read and re-decide on a
+//! conflict), journaled, and its effects run in order before the session's
+//! next input. Timers feed the reaper, the SCM poller and ticks, whose
+//! targets come from the core's selection functions.
+
+mod actor;
+mod adapters;
+mod clock;
+mod events;
+mod metrics;
+mod ops;
+pub mod timers;
+
+pub use adapters::Adapters;
+pub use clock::{Clock, SystemClock};
+pub use events::SessionEvent;
+pub use metrics::Metrics;
+
+use crate::config::DaemonConfig;
+use crate::journal::Journal;
+use crate::store::Store;
+use ao_core::config::Config;
+use ao_core::domain::SessionId;
+use ao_core::lcm::Event;
+use ao_core::sm::{OpResult, Operation};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc, oneshot, Mutex};
+
+/// Everything the actors, timers and API share.
+pub struct Shared {
+    /// The core's resolved configuration.
+    pub cfg: Config,
+    /// The daemon's configuration.
+    pub daemon_cfg: DaemonConfig,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// The store (SQLite).
+    pub store: Arc<Store>,
+    /// The journal of every committed input.
+    pub journal: Mutex<Journal>,
+    /// Real adapters.
+    pub adapters: Adapters,
+    /// Session actors by id.
+    actors: Mutex<BTreeMap<SessionId, mpsc::Sender<actor::Msg>>>,
+    /// Session change events (for the SSE stream).
+    pub events: broadcast::Sender<SessionEvent>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// The daemon's own URL, handed to agents as `AO_URL`.
+    pub url: String,
+}
+
+/// Why a request to a session could not be served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverError {
+    /// No record with this id.
+    #[error("no such session `{0}`")]
+    UnknownSession(SessionId),
+    /// The core refused the input (a contract error).
+    #[error("rejected: {0}")]
+    Rejected(String),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(String),
+    /// The daemon is shutting down.
+    #[error("the daemon is shutting down")]
+    ShuttingDown,
+}
+
+impl Shared {
+    /// Builds the shared state.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cfg: Config,
+        daemon_cfg: DaemonConfig,
+        data_dir: PathBuf,
+        store: Arc<Store>,
+        journal: Journal,
+        adapters: Adapters,
+        clock: Arc<dyn Clock>,
+        url: String,
+    ) -> Arc<Shared> {
+        let (events, _) = broadcast::channel(1024);
+        Arc::new(Shared {
+            cfg,
+            daemon_cfg,
+            data_dir,
+            store,
+            journal: Mutex::new(journal),
+            adapters,
+            actors: Mutex::new(BTreeMap::new()),
+            events,
+            metrics: Metrics::default(),
+            clock,
+            url,
+        })
+    }
+
+    /// The actor of a session, started on first use.
+    async fn actor(self: &Arc<Self>, id: &SessionId) -> mpsc::Sender<actor::Msg> {
+        let mut actors = self.actors.lock().await;
+        if let Some(tx) = actors.get(id) {
+            if !tx.is_closed() {
+                return tx.clone();
+            }
+        }
+        let tx = actor::start(self.clone(), id.clone());
+        actors.insert(id.clone(), tx.clone());
+        tx
+    }
+
+    /// Feeds one input to a session and waits until its effects ran.
+    pub async fn feed(
+        self: &Arc<Self>,
+        id: &SessionId,
+        event: Event,
+    ) -> Result<actor::Fed, DriverError> {
+        let (reply, rx) = oneshot::channel();
+        let tx = self.actor(id).await;
+        tx.send(actor::Msg::Feed {
+            event,
+            reply: Some(reply),
+        })
+        .await
+        .map_err(|_| DriverError::ShuttingDown)?;
+        rx.await.map_err(|_| DriverError::ShuttingDown)?
+    }
+
+    /// Feeds an input without waiting (observers).
+    pub async fn post(self: &Arc<Self>, id: &SessionId, event: Event) {
+        let tx = self.actor(id).await;
+        let _ = tx.send(actor::Msg::Feed { event, reply: None }).await;
+    }
+
+    /// Runs a session-manager operation in its session's actor (one at a
+    /// time per session) and waits for its result.
+    pub async fn run_op(self: &Arc<Self>, op: Operation) -> Result<OpResult, DriverError> {
+        match op.session().cloned() {
+            Some(id) => {
+                let (reply, rx) = oneshot::channel();
+                let tx = self.actor(&id).await;
+                tx.send(actor::Msg::Op {
+                    op: Box::new(op),
+                    reply: Some(reply),
+                })
+                .await
+                .map_err(|_| DriverError::ShuttingDown)?;
+                rx.await.map_err(|_| DriverError::ShuttingDown)
+            }
+            // A cleanup spans sessions: it runs on its own and feeds each session's actor.
+            None => Ok(ops::run(self, op, None).await),
+        }
+    }
+
+    /// Stops every actor after it drains its queue (bounded by the caller's timeout).
+    pub async fn drain(&self) {
+        let actors: Vec<_> = std::mem::take(&mut *self.actors.lock().await)
+            .into_values()
+            .collect();
+        for tx in actors {
+            let (done, rx) = oneshot::channel();
+            if tx.send(actor::Msg::Stop { done }).await.is_ok() {
+                let _ = rx.await;
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Starting and stopping the daemon: load config, open the store and the
+//! journal, bind the API (a failed start exits non-zero at once with the
+//! reason), reconcile (finish or roll back interrupted operations, re-probe
+//! live sessions, reclaim terminal runtimes), serve, and shut down within a
+//! bounded time on SIGTERM, SIGINT or `POST /shutdown`.
+
+use crate::api::{router, ApiState};
+use crate::config::DaemonConfig;
+use crate::driver::{timers, Adapters, Shared, SystemClock};
+use crate::journal::Journal;
+use crate::store::Store;
+use ao_core::journal::JournalEntry;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How `ao daemon` was invoked.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Config file.
+    pub config: Option<PathBuf>,
+    /// Data directory override.
+    pub data_dir: Option<PathBuf>,
+    /// Listen address override.
+    pub listen: Option<SocketAddr>,
+    /// Only validate the config.
+    pub check_config: bool,
+}
+
+/// The longest a graceful shutdown may take before the daemon exits anyway.
+pub const SHUTDOWN_LIMIT: Duration = Duration::from_secs(4);
+
+/// Runs `ao daemon`; returns the process exit code.
+pub async fn main(opts: Options) -> ExitCode {
+    init_logging();
+    let config = match &opts.config {
+        Some(path) => match DaemonConfig::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => DaemonConfig::default(),
+    };
+    if opts.check_config {
+        println!("config ok");
+        return ExitCode::SUCCESS;
+    }
+    match run(config, opts).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {path}: {error}")]
+    DataDir {
+        /// Where.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The store did not open.
+    #[error("cannot open the store: {0}")]
+    Store(String),
+    /// The journal did not open.
+    #[error("cannot open the journal: {0}")]
+    Journal(String),
+    /// The config did not resolve.
+    #[error("invalid config: {0}")]
+    Config(String),
+    /// An adapter could not be set up.
+    #[error("cannot set up adapters: {0}")]
+    Adapters(String),
+    /// The API address could not be bound.
+    #[error("cannot listen on {addr}: {error}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why (e.g. address in use).
+        error: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Starts, serves until asked to stop, then shuts down.
+pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartError> {
+    if let Some(d) = opts.data_dir {
+        config.data_dir = Some(d);
+    }
+    if let Some(l) = opts.listen {
+        config.api.listen = l;
+    }
+    if !config.api.listen.ip().is_loopback() && config.api.token.is_none() {
+        return Err(StartError::Config(format!(
+            "binding {} (not loopback) requires api.token",
+            config.api.listen
+        )));
+    }
+    let data_dir = config.data_dir();
+    std::fs::create_dir_all(&data_dir).map_err(|error| StartError::DataDir {
+        path: data_dir.clone(),
+        error,
+    })?;
+    let cfg = config
+        .core()
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    // Bind first: a port in use must fail the start at once, before anything runs.
+    let listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .map_err(|error| StartError::Bind {
+            addr: config.api.listen,
+            error,
+        })?;
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let store = Arc::new(
+        Store::open(&data_dir.join("ao.db")).map_err(|e| StartError::Store(e.to_string()))?,
+    );
+    let mut journal = Journal::open(&data_dir.join("journal.jsonl"))
+        .map_err(|e| StartError::Journal(e.to_string()))?;
+    let overrides = ao_core::config::ConfigOverrides {
+        thresholds: config.thresholds.clone(),
+        reactions: config.reactions.clone(),
+        projects: config
+            .projects_with_default()
+            .into_iter()
+            .map(|(id, p)| {
+                (
+                    ao_core::domain::ProjectId(id),
+                    ao_core::config::ProjectOverrides {
+                        reactions: p.reactions,
+                        agent: p.agent,
+                    },
+                )
+            })
+            .collect(),
+    };
+    journal
+        .append(&JournalEntry::Config { overrides })
+        .map_err(|e| StartError::Journal(e.to_string()))?;
+    let adapters = Adapters::from_config(&config, &data_dir).map_err(StartError::Adapters)?;
+    let url = format!("http://{addr}");
+    let shared = Shared::new(
+        cfg,
+        config,
+        data_dir,
+        store,
+        journal,
+        adapters,
+        Arc::new(SystemClock),
+        url.clone(),
+    );
+    tracing::info!("listening on {url}");
+
+    // Boot reconcile: finish or roll back interrupted operations, then probe.
+    recover(&shared).await;
+    timers::reaper_pass(&shared).await;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let timer_task = tokio::spawn(timers::run(shared.clone(), stop_rx.clone()));
+    let app = router(ApiState {
+        shared: shared.clone(),
+        shutdown: stop_tx.clone(),
+    });
+    let mut api_stop = stop_rx.clone();
+    let signals = tokio::spawn(wait_for_signal(stop_tx.clone()));
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = api_stop.wait_for(|s| *s).await;
+    });
+    // The readiness line tests and scripts wait for.
+    println!("ao daemon listening on {url}");
+    let served = serve.await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let drain = async {
+        let _ = timer_task.await;
+        shared.drain().await;
+    };
+    if tokio::time::timeout(SHUTDOWN_LIMIT, drain).await.is_err() {
+        tracing::warn!("shutdown: in-flight work did not finish in {SHUTDOWN_LIMIT:?}; its intents will be recovered at the next start");
+    }
+    signals.abort();
+    served.map_err(StartError::Serve)
+}
+
+/// Finishes or rolls back every operation interrupted by a crash.
+async fn recover(shared: &Arc<Shared>) {
+    let store = shared.store.clone();
+    let intents = match tokio::task::spawn_blocking(move || store.intents()).await {
+        Ok(Ok(i)) => i,
+        Ok(Err(e)) => {
+            tracing::error!("cannot read intents: {e}");
+            return;
+        }
+        Err(e) => {
+            tracing::error!("store task failed: {e}");
+            return;
+        }
+    };
+    for op in intents {
+        let op = op.recover();
+        tracing::info!("recovering interrupted operation {}", op.id());
+        match shared.run_op(op).await {
+            Ok(result) => tracing::info!("recovered: {result}"),
+            Err(e) => tracing::error!("recovery failed: {e}"),
+        }
+    }
+}
+
+async fn wait_for_signal(stop: watch::Sender<bool>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM"),
+        _ = int.recv() => tracing::info!("SIGINT"),
+    }
+    let _ = stop.send(true);
+}

@@ -1,0 +1,434 @@
+//! Runtime adapters against real processes and a real tmux server.
+
+#![allow(clippy::unwrap_used)]
+
+use ao_core::domain::{Handle, Probe, SessionId};
+use ao_daemon::ports::{Runtime, RuntimeSpec};
+use ao_daemon::runtime::{AnyRuntime, ProcessRuntime, RuntimeTimeouts, TmuxRuntime};
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::Pid;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A temp folder removed on drop.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(tag: &str) -> Temp {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("ao-rt-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Temp(p)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn handle(s: &str) -> Handle {
+    Handle::new(s).unwrap()
+}
+
+fn spec(h: &str, workspace: &Path, command: &str) -> RuntimeSpec {
+    RuntimeSpec {
+        session: SessionId::from("s1"),
+        handle: handle(h),
+        workspace: workspace.to_path_buf(),
+        command: command.to_owned(),
+        env: vec![
+            ("AO_PROJECT_ID".to_owned(), "app".to_owned()),
+            ("AO_ISSUE_ID".to_owned(), "42".to_owned()),
+        ],
+    }
+}
+
+fn fast() -> RuntimeTimeouts {
+    RuntimeTimeouts {
+        grace: Duration::from_millis(300),
+        ..RuntimeTimeouts::default()
+    }
+}
+
+/// Polls `probe` until it answers `want` (or 10 s pass); returns the last answer.
+async fn probe_until(rt: &impl Runtime, h: &Handle, want: (Probe, Probe)) -> (Probe, Probe) {
+    let mut last = rt.probe(h).await;
+    for _ in 0..500 {
+        if last == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        last = rt.probe(h).await;
+    }
+    last
+}
+
+/// Polls until the file holds `want` (trimmed) or 10 s pass; returns what it holds.
+async fn file_until(path: &Path, want: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..500 {
+        last = std::fs::read_to_string(path).unwrap_or_default();
+        if last.trim() == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    last.trim().to_owned()
+}
+
+fn leader_pid(rt: &ProcessRuntime, h: &str) -> i32 {
+    let text = std::fs::read_to_string(rt.dir().join(format!("{h}.pid"))).unwrap();
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+const ALIVE: (Probe, Probe) = (Probe::Alive, Probe::Alive);
+const DEAD: (Probe, Probe) = (Probe::Dead, Probe::Dead);
+
+// ---------------------------------------------------------------- process
+
+#[tokio::test]
+async fn process_agent_gets_messages_and_env() {
+    let tmp = Temp::new("msg");
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    let rt = ProcessRuntime::with_timeouts(tmp.path().join("runtimes"), fast());
+    let h = handle("rt-s1-1");
+    let cmd = r#"echo "$AO_SESSION_ID $AO_PROJECT_ID $AO_ISSUE_ID" > env.txt; read line; echo "$line" > got.txt; sleep 30"#;
+    rt.create(&spec("rt-s1-1", &ws, cmd)).await.unwrap();
+    assert_eq!(rt.probe(&h).await, ALIVE);
+    assert_eq!(
+        file_until(&ws.join("env.txt"), "s1 app 42").await,
+        "s1 app 42"
+    );
+
+    rt.send(&h, "hello agent").await.unwrap();
+    assert_eq!(
+        file_until(&ws.join("got.txt"), "hello agent").await,
+        "hello agent"
+    );
+    assert_eq!(rt.probe(&h).await, ALIVE);
+
+    // A second agent under the same live handle is refused.
+    assert!(rt.create(&spec("rt-s1-1", &ws, "sleep 30")).await.is_err());
+
+    rt.destroy(&h).await.unwrap();
+    assert_eq!(probe_until(&rt, &h, DEAD).await, DEAD);
+    rt.destroy(&h).await.unwrap();
+    assert!(!rt.dir().join("rt-s1-1.pid").exists());
+    assert!(!rt.dir().join("rt-s1-1.fifo").exists());
+    assert!(rt.send(&h, "too late").await.is_err());
+}
+
+#[tokio::test]
+async fn process_output_goes_to_the_log() {
+    let tmp = Temp::new("log");
+    let rt = ProcessRuntime::with_timeouts(tmp.path().join("runtimes"), fast());
+    let h = handle("rt-log");
+    rt.create(&spec("rt-log", tmp.path(), "echo out; echo err >&2"))
+        .await
+        .unwrap();
+    // The agent exits at once: it is reaped, so both probes turn dead.
+    assert_eq!(probe_until(&rt, &h, DEAD).await, DEAD);
+    let log = std::fs::read_to_string(rt.log_path(&h)).unwrap();
+    assert!(log.contains("out") && log.contains("err"), "{log}");
+    rt.destroy(&h).await.unwrap();
+}
+
+#[tokio::test]
+async fn process_leader_death_then_group_death() {
+    let tmp = Temp::new("kill");
+    let rt = ProcessRuntime::with_timeouts(tmp.path().join("runtimes"), fast());
+    let h = handle("rt-kill");
+    // The leader (sh) waits on a second member of its group.
+    rt.create(&spec("rt-kill", tmp.path(), "sleep 30 & wait"))
+        .await
+        .unwrap();
+    assert_eq!(rt.probe(&h).await, ALIVE);
+    let pgid = leader_pid(&rt, "rt-kill");
+
+    kill(Pid::from_raw(pgid), Signal::SIGKILL).unwrap();
+    let leader_gone = (Probe::Alive, Probe::Dead);
+    assert_eq!(probe_until(&rt, &h, leader_gone).await, leader_gone);
+
+    killpg(Pid::from_raw(pgid), Signal::SIGKILL).unwrap();
+    assert_eq!(probe_until(&rt, &h, DEAD).await, DEAD);
+
+    rt.destroy(&h).await.unwrap();
+    rt.destroy(&h).await.unwrap();
+    assert_eq!(rt.probe(&h).await, DEAD);
+}
+
+#[tokio::test]
+async fn process_destroy_escalates_to_sigkill() {
+    let tmp = Temp::new("term");
+    let rt = ProcessRuntime::with_timeouts(tmp.path().join("runtimes"), fast());
+    let h = handle("rt-stubborn");
+    // Ignoring SIGTERM is inherited by the sleep, so only SIGKILL ends them.
+    rt.create(&spec(
+        "rt-stubborn",
+        tmp.path(),
+        "trap '' TERM; sleep 30 & wait",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(rt.probe(&h).await, ALIVE);
+    let started = std::time::Instant::now();
+    rt.destroy(&h).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(rt.probe(&h).await, DEAD);
+}
+
+#[tokio::test]
+async fn process_restarted_daemon_probes_sends_and_destroys() {
+    let tmp = Temp::new("restart");
+    let dir = tmp.path().join("runtimes");
+    let h = handle("rt-restart");
+    let cmd = r#"while read line; do echo "$line" >> got.txt; done"#;
+    {
+        let first = ProcessRuntime::with_timeouts(&dir, fast());
+        first
+            .create(&spec("rt-restart", tmp.path(), cmd))
+            .await
+            .unwrap();
+        first.send(&h, "one").await.unwrap();
+        assert_eq!(file_until(&tmp.path().join("got.txt"), "one").await, "one");
+    }
+    // A fresh instance on the same directory: what a restarted daemon builds.
+    let second = AnyRuntime::from(ProcessRuntime::with_timeouts(&dir, fast()));
+    assert_eq!(second.name(), "process");
+    // The agent did not read EOF when the first writer went away.
+    assert_eq!(second.probe(&h).await, ALIVE);
+    second.send(&h, "two").await.unwrap();
+    assert_eq!(
+        file_until(&tmp.path().join("got.txt"), "one\ntwo").await,
+        "one\ntwo"
+    );
+    second.destroy(&h).await.unwrap();
+    assert_eq!(second.probe(&h).await, DEAD);
+}
+
+#[tokio::test]
+async fn process_unknown_and_broken_handles() {
+    let tmp = Temp::new("unknown");
+    let rt = ProcessRuntime::new(tmp.path().join("runtimes"));
+    let h = handle("never-started");
+    assert_eq!(rt.probe(&h).await, DEAD);
+    rt.destroy(&h).await.unwrap();
+    assert!(rt.send(&h, "hi").await.is_err());
+
+    // A workspace that does not exist: nothing starts.
+    let missing = tmp.path().join("missing");
+    assert!(rt.create(&spec("rt-x", &missing, "sleep 1")).await.is_err());
+    assert_eq!(rt.probe(&handle("rt-x")).await, DEAD);
+
+    // An unreadable pid file is a failed probe, never dead, and destroy will not guess.
+    std::fs::create_dir_all(rt.dir()).unwrap();
+    std::fs::write(rt.dir().join("garbled.pid"), "not a pid\n").unwrap();
+    let g = handle("garbled");
+    assert_eq!(rt.probe(&g).await, (Probe::Failed, Probe::Failed));
+    assert!(rt.destroy(&g).await.is_err());
+
+    // Handles with path characters stay inside the runtime directory.
+    let odd = handle("../escape/x");
+    rt.create(&spec("../escape/x", tmp.path(), "sleep 30"))
+        .await
+        .unwrap();
+    assert!(!tmp.path().join("escape").exists());
+    assert_eq!(rt.probe(&odd).await, ALIVE);
+    rt.destroy(&odd).await.unwrap();
+    assert_eq!(rt.probe(&odd).await, DEAD);
+}
+
+// ---------------------------------------------------------------- tmux
+
+fn tmux_installed() -> bool {
+    let ok = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("skipping: tmux is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+/// A private tmux server, killed on drop.
+struct Server(String);
+
+impl Server {
+    fn new() -> Server {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        Server(format!("ao-test-{}-{n}", std::process::id()))
+    }
+
+    fn runtime(&self) -> TmuxRuntime {
+        TmuxRuntime::on_socket(&self.0)
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new("tmux")
+            .arg("-L")
+            .arg(&self.0)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+/// Polls the pane until it shows `needle` (or 10 s pass).
+async fn capture_until(rt: &TmuxRuntime, h: &Handle, needle: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..500 {
+        last = rt.capture(h).await.unwrap_or_default();
+        if last.contains(needle) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    last
+}
+
+#[tokio::test]
+async fn tmux_session_lifecycle() {
+    if !tmux_installed() {
+        return;
+    }
+    let tmp = Temp::new("tmux");
+    let server = Server::new();
+    let rt = server.runtime();
+    assert_eq!(rt.socket(), Some(server.0.as_str()));
+    let h = handle("rt-s1-1");
+    let cmd = r#"echo "id=$AO_SESSION_ID/$AO_ISSUE_ID pwd=$(pwd)"; read line; echo "got:$line"; read again"#;
+    rt.create(&spec("rt-s1-1", tmp.path(), cmd)).await.unwrap();
+    assert_eq!(rt.probe(&h).await, ALIVE);
+    let shown = capture_until(&rt, &h, "id=s1/42").await;
+    assert!(shown.contains("id=s1/42"), "{shown}");
+    assert!(
+        shown.contains(&format!("pwd={}", tmp.path().display())),
+        "{shown}"
+    );
+
+    // A trailing ';' and a leading '-' must arrive verbatim.
+    rt.send(&h, "-hello; world;").await.unwrap();
+    let shown = capture_until(&rt, &h, "got:-hello; world;").await;
+    assert!(shown.contains("got:-hello; world;"), "{shown}");
+
+    // The agent exits: the dead pane stays, so the runtime lives on without it.
+    rt.send(&h, "bye").await.unwrap();
+    let exited = (Probe::Alive, Probe::Dead);
+    assert_eq!(probe_until(&rt, &h, exited).await, exited);
+
+    rt.destroy(&h).await.unwrap();
+    assert_eq!(rt.probe(&h).await, DEAD);
+    rt.destroy(&h).await.unwrap();
+    assert!(rt.send(&h, "nobody").await.is_err());
+}
+
+#[tokio::test]
+async fn tmux_fast_exit_leaves_a_dead_pane() {
+    if !tmux_installed() {
+        return;
+    }
+    let tmp = Temp::new("tmux-exit");
+    let server = Server::new();
+    let rt = AnyRuntime::from(server.runtime());
+    assert_eq!(rt.name(), "tmux");
+    let h = handle("rt-quick");
+    rt.create(&spec("rt-quick", tmp.path(), "exit 3"))
+        .await
+        .unwrap();
+    let exited = (Probe::Alive, Probe::Dead);
+    assert_eq!(probe_until(&rt, &h, exited).await, exited);
+    rt.destroy(&h).await.unwrap();
+    assert_eq!(rt.probe(&h).await, DEAD);
+}
+
+#[tokio::test]
+async fn tmux_session_killed_from_outside_is_dead() {
+    if !tmux_installed() {
+        return;
+    }
+    let tmp = Temp::new("tmux-kill");
+    let server = Server::new();
+    let rt = server.runtime();
+    let h = handle("rt-victim");
+    rt.create(&spec("rt-victim", tmp.path(), "sleep 30"))
+        .await
+        .unwrap();
+    // A second session keeps the server up, so "can't find session" is what we see.
+    rt.create(&spec("rt-bystander", tmp.path(), "sleep 30"))
+        .await
+        .unwrap();
+    assert_eq!(rt.probe(&h).await, ALIVE);
+    assert!(server
+        .tmux(&["kill-session", "-t", "=rt-victim"])
+        .status
+        .success());
+    assert_eq!(rt.probe(&h).await, DEAD);
+    assert_eq!(rt.probe(&handle("rt-bystander")).await, ALIVE);
+    rt.destroy(&h).await.unwrap();
+    // An exact match: a prefix of a live session's name is not that session.
+    assert_eq!(rt.probe(&handle("rt-by")).await, DEAD);
+    rt.destroy(&handle("rt-bystander")).await.unwrap();
+}
+
+#[tokio::test]
+async fn tmux_unknown_sessions_are_dead() {
+    if !tmux_installed() {
+        return;
+    }
+    let tmp = Temp::new("tmux-unknown");
+    let server = Server::new();
+    let rt = server.runtime();
+    let h = handle("rt-nope");
+    // No server on this socket at all.
+    assert_eq!(rt.probe(&h).await, DEAD);
+    rt.destroy(&h).await.unwrap();
+    // A server that runs, without that session.
+    rt.create(&spec("rt-other", tmp.path(), "sleep 30"))
+        .await
+        .unwrap();
+    assert_eq!(rt.probe(&h).await, DEAD);
+    rt.destroy(&h).await.unwrap();
+    assert!(rt.send(&h, "hi").await.is_err());
+    assert!(rt.capture(&h).await.is_err());
+    // tmux would silently rename these, so they are refused up front.
+    assert!(rt
+        .create(&spec("rt.dot", tmp.path(), "sleep 1"))
+        .await
+        .is_err());
+    assert!(rt
+        .create(&spec("rt:colon", tmp.path(), "sleep 1"))
+        .await
+        .is_err());
+    // A duplicate session is refused, the first one untouched.
+    assert!(rt
+        .create(&spec("rt-other", tmp.path(), "sleep 1"))
+        .await
+        .is_err());
+    assert_eq!(rt.probe(&handle("rt-other")).await, ALIVE);
+    // A missing workspace is refused before tmux runs.
+    let missing = tmp.path().join("missing");
+    assert!(rt
+        .create(&spec("rt-ws", &missing, "sleep 1"))
+        .await
+        .is_err());
+    assert_eq!(rt.probe(&handle("rt-ws")).await, DEAD);
+}
