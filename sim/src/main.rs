@@ -41,6 +41,12 @@ enum Command {
         #[arg(long, short = 'j')]
         jobs: Option<usize>,
     },
+    /// Fuzz: random worlds and schedules (swarm-style fault rates), shrink any
+    /// invariant violation to a minimal scenario file that `ao-sim run` replays.
+    Fuzz(ao_sim::fuzz::FuzzArgs),
+    /// Model-check the core exhaustively (stateright): every SPEC §7 property,
+    /// the reachability list, counterexamples exported as scenarios.
+    Check(ao_sim::check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +66,8 @@ fn main() -> ExitCode {
             json,
             jobs,
         } => run(&paths, seed, trace, json, jobs),
+        Command::Fuzz(args) => ao_sim::fuzz::cli(&args),
+        Command::Check(args) => ao_sim::check::cli(&args),
     }
 }
 

@@ -60,7 +60,6 @@ pub fn plan_restore(
         session: rec.id.clone(),
         project: rec.project_id.clone(),
         branch,
-        fresh_workspace: rec.metadata.workspace_path.is_none(),
         workspace_path: rec
             .metadata
             .workspace_path
@@ -137,10 +136,6 @@ pub struct RestoreOp {
     project: ProjectId,
     branch: String,
     workspace_path: Handle,
-    /// The record named no workspace (a kill or cleanup freed it): the restore
-    /// recreates it, so a failed restore hands it to the record to keep it tracked.
-    #[serde(default)]
-    fresh_workspace: bool,
     runtime_handle: Handle,
     /// The runtime the terminal record still names; it may still run.
     previous_runtime: Option<Handle>,
@@ -334,7 +329,10 @@ impl RestoreOp {
     }
 
     fn roll_back(&mut self, step: Step, cause: Cause, runtime: Option<Handle>, record: bool) {
-        let keep = self.fresh_workspace.then(|| self.workspace_path.clone());
+        // The workspace is kept whatever happens; hand it to the record so it
+        // stays tracked even if a concurrent kill or cleanup released it
+        // meanwhile (a no-op write when the record still names it).
+        let keep = Some(self.workspace_path.clone());
         let rb =
             Rollback::new(self.session.clone(), step, cause, runtime, None, record).keeping(keep);
         self.stage = Stage::RollingBack(rb);

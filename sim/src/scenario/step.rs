@@ -101,23 +101,17 @@ impl<'de> Visitor<'de> for StepVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Step, A::Error> {
         let mut at = None;
         let mut action: Option<StepAction> = None;
-        while let Some(key) = map.next_key::<String>()? {
+        // The key is checked while the parser still stands on it, so an unknown
+        // or second action is reported at the key's own line and column.
+        while let Some(key) = map.next_key_seed(KeySeed {
+            at_seen: at.is_some(),
+            previous: action.as_ref().map(StepAction::key),
+        })? {
             if key == "at" {
-                if at.is_some() {
-                    return Err(de::Error::duplicate_field("at"));
-                }
                 at = Some(map.next_value::<Duration>()?);
                 continue;
             }
-            if let Some(previous) = &action {
-                if ACTIONS.contains(&key.as_str()) {
-                    return Err(de::Error::custom(format!(
-                        "a step has exactly one action, found `{}` and `{key}`",
-                        previous.key()
-                    )));
-                }
-            }
-            let next = match key.as_str() {
+            let next = match key {
                 "spawn" => StepAction::Spawn(map.next_value()?),
                 "kill" => StepAction::Kill(map.next_value()?),
                 "restore" => StepAction::Restore(map.next_value()?),
@@ -140,6 +134,42 @@ impl<'de> Visitor<'de> for StepVisitor {
             de::Error::custom(format!("a step needs one action: {}", ACTIONS.join(", ")))
         })?;
         Ok(Step { at, action })
+    }
+}
+
+/// Reads a step's key and rejects an unknown or second action on the spot.
+struct KeySeed {
+    at_seen: bool,
+    previous: Option<&'static str>,
+}
+
+impl<'de> de::DeserializeSeed<'de> for KeySeed {
+    type Value = &'static str;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'static str, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = &'static str;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a step key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<&'static str, E> {
+        let Some(key) = FIELDS.iter().copied().find(|k| *k == v) else {
+            return Err(E::unknown_field(v, FIELDS));
+        };
+        if key == "at" && self.at_seen {
+            return Err(E::duplicate_field("at"));
+        }
+        if let Some(previous) = self.previous {
+            if key != "at" {
+                return Err(E::custom(format!(
+                    "a step has exactly one action, found `{previous}` and `{key}`"
+                )));
+            }
+        }
+        Ok(key)
     }
 }
 

@@ -1,0 +1,1456 @@
+//! The stateright model: N interchangeable session slots, each with its store
+//! record, the fakes (runtimes, workspace), the session-manager operation in
+//! flight (its write-ahead intent, and whether the daemon holds it in memory),
+//! the pending delivery of the last step's send, and ghost counters for the
+//! bounded-liveness and budget properties; plus a bounded clock and the daemon's
+//! up/down flag. `next_state` drives the real core exactly as the simulator does
+//! (step, check_step, persist with CAS, effects in order; SM operations action
+//! by action; a crash drops in-memory state and a restart calls `recover`) and
+//! records every broken SPEC §7 property in the state.
+
+use super::fixtures::{self, RaceFact, ScmFact, ACTIVITIES, PROBES, RACES, RUNTIMES};
+use super::mutant::{self, Mutant};
+use ao_core::config::{Config, ConfigError};
+use ao_core::decide::{self, Evidence};
+use ao_core::domain::{
+    ActivityState, Fingerprint, Handle, IssueId, KillKind, PrReason, PrState, Probe, ProjectId,
+    ReactionKey, SessionId, SessionKind, SessionRecord, SessionState, REACTION_COUNT,
+};
+use ao_core::invariants::{
+    check_step, check_world, LiveRuntime, OpProgress, PropertyId, StepView, WorkspaceView,
+    WorldView, STEP_PROPERTIES, WORLD_PROPERTIES,
+};
+use ao_core::lcm::{self, reaction_for, Effect, Event, Input, NotificationKind};
+use ao_core::sm::{self, Next, OpId, OpResult, Operation, Outcome};
+use ao_core::time::Timestamp;
+use ao_core::WireEnum;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The most sessions a model can have.
+pub const MAX_SESSIONS: usize = 3;
+/// Kill commands per session (a kill of either kind).
+pub const MAX_KILLS: u8 = 1;
+/// Cleanup commands per run.
+pub const MAX_CLEANUPS: u8 = 1;
+
+/// A runtime in the world.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rt {
+    /// Not there.
+    #[default]
+    Absent,
+    /// There, with the agent process running.
+    Running,
+    /// There, but the agent process exited.
+    Exited,
+}
+
+impl Rt {
+    fn alive(self) -> bool {
+        self != Rt::Absent
+    }
+}
+
+/// A slot's workspace in the world.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ws {
+    /// Not there.
+    #[default]
+    Absent,
+    /// Everything committed and pushed.
+    Clean,
+    /// Holds uncommitted or unpushed work.
+    Dirty,
+}
+
+/// An operation's write-ahead intent, and whether the daemon holds it in memory.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OpSlot {
+    /// The persisted intent.
+    pub op: Arc<Operation>,
+    /// The daemon runs it (false after a crash until the restart recovers it).
+    pub in_memory: bool,
+}
+
+/// Model-level memory for the properties the core's records cannot show by
+/// themselves (what was sent and escalated across restarts; bounded liveness).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Ghost {
+    /// Reactions escalated in the current incident (one bit per reaction).
+    pub escalated: u16,
+    /// Notify reactions announced in the current incident.
+    pub notified: u16,
+    /// Sends not refunded, per reaction, since the incident began (SPEC rules).
+    pub sends: [u8; REACTION_COUNT],
+    /// Consecutive dead/dead/quiet observations.
+    pub dead_streak: u8,
+    /// Clock at which the current quarantine episode began.
+    pub q_start: Option<u8>,
+    /// Consecutive identical ambiguous observations in the episode.
+    pub q_same: u8,
+    /// The last ambiguous evidence.
+    pub q_fp: Option<Fingerprint>,
+}
+
+/// Commands spent (the bounds that keep the space finite).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Used {
+    /// Spawned (once).
+    pub spawned: bool,
+    /// Kills issued.
+    pub kills: u8,
+    /// Restores issued.
+    pub restores: u8,
+}
+
+/// One session slot.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Slot {
+    /// The store's record.
+    pub rec: Option<Arc<SessionRecord>>,
+    /// The operation in flight for this session (spawn, kill or restore).
+    pub op: Option<OpSlot>,
+    /// Runtimes by handle index (`r0` spawn, `r1`.. restores).
+    pub rt: [Rt; 3],
+    /// The workspace.
+    pub ws: Ws,
+    /// A dirty workspace was deleted (only a mutant fake does that).
+    pub dirty_deleted: bool,
+    /// The send of the last step, not yet delivered.
+    pub pending: Option<ReactionKey>,
+    /// Commands spent.
+    pub used: Used,
+    /// Property memory.
+    pub ghost: Ghost,
+    /// A restore completed.
+    pub restored: bool,
+    /// A cleanup skipped this session's dirty workspace.
+    pub cleanup_skipped: bool,
+}
+
+/// A cleanup in flight: one single-session cleanup per terminal slot, run in slot order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CleanupRun {
+    /// (slot, its part of the cleanup).
+    pub items: Vec<(u8, Arc<Operation>)>,
+    /// The daemon runs it.
+    pub in_memory: bool,
+}
+
+/// The properties a transition broke, and what was seen.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Broken {
+    /// One bit per [`PropertyId`].
+    pub mask: u32,
+    /// What was seen, one line per property.
+    pub detail: String,
+}
+
+/// The model state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    /// Model time in units (1 unit = 1 minute).
+    pub clock: u8,
+    /// The daemon is running.
+    pub up: bool,
+    /// The sessions, interchangeable.
+    pub slots: Vec<Slot>,
+    /// The cleanup in flight.
+    pub cleanup: Option<CleanupRun>,
+    /// Cleanups issued.
+    pub cleanups: u8,
+    /// Set once a property broke; the state is then terminal.
+    pub broken: Option<Arc<Broken>>,
+}
+
+impl State {
+    /// Whether `p` still holds on the path to this state.
+    pub fn holds(&self, p: PropertyId) -> bool {
+        self.broken
+            .as_ref()
+            .is_none_or(|b| b.mask & (1 << (p as u32)) == 0)
+    }
+
+    fn any_pending(&self) -> bool {
+        self.slots.iter().any(|s| s.pending.is_some())
+    }
+}
+
+impl stateright::Representative for State {
+    /// Slots are interchangeable: sort them (by a stable hash), except while a
+    /// cleanup runs (it names slots by position).
+    fn representative(&self) -> Self {
+        let mut s = self.clone();
+        if s.cleanup.is_none() && s.slots.len() > 1 {
+            s.slots.sort_by_cached_key(|slot| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                slot.hash(&mut h);
+                h.finish()
+            });
+        }
+        s
+    }
+}
+
+/// How the driver reports an SM action's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OpOutcome {
+    /// It happened and reported ok.
+    Ok,
+    /// It failed and nothing happened.
+    Fail,
+    /// It happened but reported a failure (a timeout after the fact).
+    FailHalf,
+    /// It happened, then the daemon crashed before recording the outcome.
+    CrashAfter,
+}
+
+/// Everything that can happen next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The human spawns the slot's session.
+    Spawn(u8),
+    /// The human (or an auto-cleanup) kills it.
+    Kill(u8, KillKind),
+    /// The human restores it.
+    Restore(u8),
+    /// The human cleans up the project.
+    Cleanup,
+    /// The slot's operation executes its next action.
+    Op(u8, OpOutcome),
+    /// The cleanup executes its next action.
+    CleanupOp(OpOutcome),
+    /// The pending send reached the agent.
+    Delivered(u8),
+    /// The pending send could not be delivered (fed back as `DeliveryFailed`).
+    DeliveryFailed(u8),
+    /// The reaper's observation (runtime, process); a probe may lie.
+    Probe(u8, Probe, Probe),
+    /// An activity signal (valid or stale).
+    Activity(u8, ActivityState, bool),
+    /// An SCM fact.
+    Scm(u8, ScmFact),
+    /// Two writers race (index into [`RACES`]).
+    Race(u8, u8),
+    /// The agent process exits.
+    ProcessExits(u8),
+    /// The runtime is lost.
+    RuntimeLost(u8),
+    /// The workspace gets uncommitted work.
+    WorkspaceDirty(u8),
+    /// The reaper reclaims a terminal session's runtime.
+    Reclaim(u8),
+    /// The daemon crashes (in-memory state lost; the store is kept).
+    Crash,
+    /// The daemon restarts and recovers every intent.
+    Restart,
+    /// One unit of time passes; every live session gets a tick.
+    Tick,
+}
+
+/// What feeding one input achieved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Fed {
+    Written,
+    Unchanged,
+    Unknown,
+    Rejected(String),
+}
+
+/// Broken properties collected during one transition.
+#[derive(Default)]
+struct Viol {
+    mask: u32,
+    detail: String,
+}
+
+impl Viol {
+    fn add(&mut self, p: PropertyId, detail: impl FnOnce() -> String) {
+        if self.mask & (1 << (p as u32)) == 0 {
+            self.mask |= 1 << (p as u32);
+            if !self.detail.is_empty() {
+                self.detail.push('\n');
+            }
+            self.detail
+                .push_str(&format!("§7.{} {}: {}", p.number(), p, detail()));
+        }
+    }
+}
+
+/// The model of the supervisor core (see the module docs).
+#[derive(Clone, Debug)]
+pub struct CheckModel {
+    /// Number of sessions (1..=3).
+    pub sessions: usize,
+    /// Clock bound in units.
+    pub ticks: u8,
+    /// Restores per session.
+    pub restores: u8,
+    /// A deliberately wrong supervisor, or the real one.
+    pub mutant: Option<Mutant>,
+    /// Check only this property (a minimal counterexample run).
+    pub only: Option<&'static str>,
+    /// Record writes (`SeedRecord`, `Reduce`) never fail (the store is reliable).
+    pub reliable_store: bool,
+    /// `sometimes` properties already reached in this run: stateright records
+    /// a `sometimes` discovery (copying its path) every time it holds, so each
+    /// one reports only its first example (`None`: plain evaluation).
+    pub reached: Option<Arc<[AtomicBool]>>,
+    /// The configuration the core runs with.
+    pub cfg: Config,
+    sid: SessionId,
+    project: ProjectId,
+    ws: Handle,
+    rts: [Handle; 3],
+}
+
+/// Why a model could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The model configuration did not resolve.
+    #[error("model configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// A bound is out of range.
+    #[error("{0}")]
+    Bounds(String),
+}
+
+impl CheckModel {
+    /// A model of `sessions` sessions, a clock bound of `ticks` units and
+    /// `restores` restores per session.
+    pub fn new(
+        sessions: usize,
+        ticks: u8,
+        restores: u8,
+        mutant: Option<Mutant>,
+    ) -> Result<CheckModel, ModelError> {
+        if !(1..=MAX_SESSIONS).contains(&sessions) {
+            return Err(ModelError::Bounds(format!(
+                "sessions must be 1..={MAX_SESSIONS}, got {sessions}"
+            )));
+        }
+        if restores > 2 {
+            return Err(ModelError::Bounds(format!(
+                "restores must be 0..=2, got {restores}"
+            )));
+        }
+        let bad = || ModelError::Bounds("a fixed handle is blank".into());
+        let h = |name| fixtures::handle(name).ok_or_else(bad);
+        Ok(CheckModel {
+            sessions,
+            ticks,
+            restores,
+            mutant,
+            only: None,
+            reliable_store: false,
+            reached: None,
+            cfg: fixtures::config()?,
+            sid: fixtures::session_id(),
+            project: fixtures::project_id(),
+            ws: h(fixtures::WORKSPACE)?,
+            rts: [h(RUNTIMES[0])?, h(RUNTIMES[1])?, h(RUNTIMES[2])?],
+        })
+    }
+
+    /// Fresh "already reached" flags for a new run.
+    pub fn fresh_run(&mut self) {
+        self.reached = Some(
+            (0..super::props::SOMETIMES)
+                .map(|_| AtomicBool::new(false))
+                .collect(),
+        );
+    }
+
+    /// A `sometimes` condition, true only the first time it holds in a run.
+    pub fn first_time(&self, idx: usize, cond: impl FnOnce() -> bool) -> bool {
+        match self.reached.as_ref().and_then(|r| r.get(idx)) {
+            None => cond(),
+            Some(flag) => {
+                !flag.load(Ordering::Relaxed) && cond() && !flag.swap(true, Ordering::Relaxed)
+            }
+        }
+    }
+
+    fn is(&self, m: Mutant) -> bool {
+        self.mutant == Some(m)
+    }
+
+    fn now(&self, s: &State) -> Timestamp {
+        fixtures::at(s.clock)
+    }
+
+    /// Whether an operation (own or cleanup) holds the slot.
+    fn busy(&self, s: &State, i: usize) -> bool {
+        s.slots[i].op.is_some()
+            || s.cleanup
+                .as_ref()
+                .is_some_and(|c| c.items.iter().any(|(j, _)| usize::from(*j) == i))
+    }
+
+    fn cleanup_candidates(&self, s: &State) -> Vec<usize> {
+        (0..s.slots.len())
+            .filter(|&i| {
+                s.slots[i].rec.as_ref().is_some_and(|r| {
+                    r.is_terminal()
+                        && r.kind == SessionKind::Worker
+                        && r.metadata.workspace_path.is_some()
+                })
+            })
+            .collect()
+    }
+
+    fn restore_plan(&self, s: &State, i: usize) -> Option<Operation> {
+        let slot = &s.slots[i];
+        let idx = usize::from(slot.used.restores) + 1;
+        let rt = self.rts.get(idx)?.clone();
+        sm::plan_restore(
+            OpId::from("op"),
+            &self.sid,
+            slot.rec.as_deref(),
+            &self.cfg,
+            rt,
+            self.ws.clone(),
+        )
+        .ok()
+    }
+
+    /// The outcomes offered for an SM action (a half-failure only where it differs).
+    fn outcomes(&self, slot: &Slot, action: &sm::Action, out: &mut Vec<OpOutcome>) {
+        out.push(OpOutcome::Ok);
+        let write = matches!(
+            action,
+            sm::Action::SeedRecord(_) | sm::Action::Reduce { .. }
+        );
+        if !(write && self.reliable_store) {
+            out.push(OpOutcome::Fail);
+        }
+        let half = match action {
+            sm::Action::CreateWorkspace { .. } | sm::Action::RestoreWorkspace { .. } => {
+                slot.ws == Ws::Absent
+            }
+            sm::Action::CreateRuntime { handle, .. } => {
+                fixtures::runtime_index(handle).is_some_and(|k| !slot.rt[k].alive())
+            }
+            sm::Action::DestroyRuntime { handle, .. } => {
+                fixtures::runtime_index(handle).is_some_and(|k| slot.rt[k].alive())
+            }
+            sm::Action::DestroyWorkspace { .. } => slot.ws == Ws::Clean,
+            sm::Action::SeedRecord(_) | sm::Action::Reduce { .. } => false,
+        };
+        if half {
+            out.push(OpOutcome::FailHalf);
+        }
+        out.push(OpOutcome::CrashAfter);
+    }
+
+    fn slot_actions(&self, s: &State, i: usize, out: &mut Vec<Action>) {
+        let slot = &s.slots[i];
+        let n = i as u8;
+        let running = slot.rt.contains(&Rt::Running);
+        if slot.pending.is_some() {
+            if running {
+                out.push(Action::Delivered(n));
+            }
+            out.push(Action::DeliveryFailed(n));
+        } else if s.up {
+            if !self.busy(s, i) {
+                if !slot.used.spawned {
+                    out.push(Action::Spawn(n));
+                }
+                if slot.rec.is_some() && slot.used.kills < MAX_KILLS {
+                    out.push(Action::Kill(n, KillKind::Manual));
+                    out.push(Action::Kill(n, KillKind::Cleanup));
+                }
+                if slot.rec.as_ref().is_some_and(|r| r.is_terminal())
+                    && slot.used.restores < self.restores
+                    && self.restore_plan(s, i).is_some()
+                {
+                    out.push(Action::Restore(n));
+                }
+            }
+            if let Some(op) = slot.op.as_ref().filter(|o| o.in_memory) {
+                if let Next::Act(a) = op.op.next() {
+                    let mut outs = Vec::with_capacity(4);
+                    self.outcomes(slot, &a, &mut outs);
+                    out.extend(outs.into_iter().map(|o| Action::Op(n, o)));
+                }
+            }
+            if let Some(rec) = &slot.rec {
+                let terminal = rec.is_terminal();
+                let spawned = rec.metadata.spawned_at.is_some();
+                if !terminal && spawned {
+                    for r in PROBES {
+                        for p in PROBES {
+                            out.push(Action::Probe(n, r, p));
+                        }
+                    }
+                }
+                if terminal && rec.metadata.runtime_handle.is_some() {
+                    out.push(Action::Reclaim(n));
+                }
+                if running {
+                    for a in ACTIVITIES {
+                        out.push(Action::Activity(n, a, true));
+                        out.push(Action::Activity(n, a, false));
+                    }
+                }
+                let scm_target = rec.kind == SessionKind::Worker
+                    && !terminal
+                    && spawned
+                    && matches!(rec.lifecycle.pr.state, PrState::None | PrState::Open);
+                if scm_target {
+                    out.extend(ScmFact::ALL.iter().map(|f| Action::Scm(n, *f)));
+                }
+                if !terminal && spawned {
+                    out.extend((0..RACES.len() as u8).map(|k| Action::Race(n, k)));
+                }
+            }
+        }
+        if running {
+            out.push(Action::ProcessExits(n));
+        }
+        if slot.rt.iter().any(|r| r.alive()) {
+            out.push(Action::RuntimeLost(n));
+        }
+        if slot.ws == Ws::Clean {
+            out.push(Action::WorkspaceDirty(n));
+        }
+    }
+
+    // ---- transitions ----------------------------------------------------
+
+    fn apply(&self, n: &mut State, a: Action, v: &mut Viol) {
+        match a {
+            Action::Spawn(i) => {
+                let i = usize::from(i);
+                n.slots[i].used.spawned = true;
+                let req = sm::SpawnRequest {
+                    op: OpId::from("op"),
+                    id: self.sid.clone(),
+                    project: self.project.clone(),
+                    issue: IssueId(String::new()),
+                    kind: SessionKind::Worker,
+                    branch: "ao/s".into(),
+                    prompt: "task".into(),
+                    rules: None,
+                    workspace_path: self.ws.clone(),
+                    runtime_handle: self.rts[0].clone(),
+                    runtime_name: String::new(),
+                    at: Timestamp(0),
+                };
+                let exists = n.slots[i].rec.is_some();
+                if let Ok(op) = sm::plan_spawn(req, &self.cfg, |_| exists) {
+                    self.start_op(n, i, op);
+                }
+            }
+            Action::Kill(i, kind) => {
+                let i = usize::from(i);
+                n.slots[i].used.kills += 1;
+                let op = sm::plan_kill(OpId::from("op"), n.slots[i].rec.as_deref(), kind);
+                if let Some(op) = op {
+                    self.start_op(n, i, op);
+                }
+            }
+            Action::Restore(i) => {
+                let i = usize::from(i);
+                let op = self.restore_plan(n, i);
+                n.slots[i].used.restores += 1;
+                if let Some(op) = op {
+                    self.start_op(n, i, op);
+                }
+            }
+            Action::Cleanup => {
+                n.cleanups += 1;
+                let items: Vec<(u8, Arc<Operation>)> = self
+                    .cleanup_candidates(n)
+                    .into_iter()
+                    .filter_map(|i| {
+                        let rec = n.slots[i].rec.as_deref()?;
+                        let op = sm::plan_cleanup(OpId::from("op"), &self.project, [rec]);
+                        Some((i as u8, Arc::new(op)))
+                    })
+                    .collect();
+                n.cleanup = Some(CleanupRun {
+                    items,
+                    in_memory: true,
+                });
+                self.settle_cleanup(n);
+            }
+            Action::Op(i, o) => self.op_step(n, usize::from(i), o, v),
+            Action::CleanupOp(o) => self.cleanup_step(n, o, v),
+            Action::Delivered(i) => {
+                let i = usize::from(i);
+                if let (Some(k), Some(rec)) = (n.slots[i].pending.take(), &n.slots[i].rec) {
+                    let l = &rec.lifecycle;
+                    if rec.is_terminal() || reaction_for(rec.kind, l.session, &l.pr) != Some(k) {
+                        v.add(PropertyId::NoStaleReaction, || {
+                            format!("{k} delivered to a session in state {}", l.session.state)
+                        });
+                    }
+                }
+            }
+            Action::DeliveryFailed(i) => {
+                let i = usize::from(i);
+                if let Some(reaction) = n.slots[i].pending.take() {
+                    self.feed(n, i, Event::DeliveryFailed { reaction }, v);
+                }
+            }
+            Action::Probe(i, r, p) => {
+                self.feed(n, usize::from(i), fixtures::probe_event(r, p), v);
+            }
+            Action::Activity(i, st, valid) => {
+                self.feed(n, usize::from(i), fixtures::activity_event(st, valid), v);
+            }
+            Action::Scm(i, f) => {
+                self.feed(n, usize::from(i), f.event(), v);
+            }
+            Action::Race(i, k) => {
+                if let Some(pair) = RACES.get(usize::from(k)) {
+                    self.race(n, usize::from(i), *pair, v);
+                }
+            }
+            Action::ProcessExits(i) => {
+                for r in n.slots[usize::from(i)].rt.iter_mut() {
+                    if *r == Rt::Running {
+                        *r = Rt::Exited;
+                    }
+                }
+            }
+            Action::RuntimeLost(i) => n.slots[usize::from(i)].rt = [Rt::Absent; 3],
+            Action::WorkspaceDirty(i) => n.slots[usize::from(i)].ws = Ws::Dirty,
+            Action::Reclaim(i) => {
+                let i = usize::from(i);
+                let handle = n.slots[i]
+                    .rec
+                    .as_ref()
+                    .and_then(|r| r.metadata.runtime_handle.clone());
+                if let Some(k) = handle.as_ref().and_then(fixtures::runtime_index) {
+                    n.slots[i].rt[k] = Rt::Absent;
+                }
+                let released = Event::Released {
+                    runtime: true,
+                    workspace: false,
+                };
+                self.feed(n, i, released, v);
+            }
+            Action::Crash => self.crash(n),
+            Action::Restart => self.restart(n, v),
+            Action::Tick => {
+                n.clock += 1;
+                if n.up {
+                    for i in 0..n.slots.len() {
+                        if n.slots[i].rec.as_ref().is_some_and(|r| !r.is_terminal()) {
+                            self.feed(n, i, Event::Tick, v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_op(&self, n: &mut State, i: usize, op: Operation) {
+        match op.next() {
+            Next::Done(result) => self.finished(n, i, &result),
+            Next::Act(_) => {
+                n.slots[i].op = Some(OpSlot {
+                    op: Arc::new(op),
+                    in_memory: true,
+                });
+            }
+        }
+    }
+
+    fn finished(&self, n: &mut State, i: usize, result: &OpResult) {
+        let slot = &mut n.slots[i];
+        match result {
+            OpResult::Restored { .. } => slot.restored = true,
+            OpResult::Cleaned(report) if !report.skipped.is_empty() && slot.ws == Ws::Dirty => {
+                slot.cleanup_skipped = true;
+            }
+            _ => {}
+        }
+    }
+
+    /// Executes one action of `op` against slot `i`; advances the op unless
+    /// the daemon crashed right after. Checks the op's ranking function
+    /// (`max_steps` drops on every action: SPEC §7.19).
+    fn run_action(
+        &self,
+        n: &mut State,
+        i: usize,
+        op: &mut Operation,
+        o: OpOutcome,
+        v: &mut Viol,
+    ) -> bool {
+        let Next::Act(action) = op.next() else {
+            return true;
+        };
+        let before = op.max_steps();
+        if before == 0 {
+            v.add(PropertyId::OperationsFinish, || {
+                format!("{} asks for `{action}` beyond its bound", op.kind())
+            });
+        }
+        let restore = matches!(op, Operation::Restore(_));
+        let outcome = self.exec(n, i, &action, o, restore, v);
+        if o == OpOutcome::CrashAfter {
+            self.crash(n);
+            return false;
+        }
+        op.advance(outcome);
+        let after = op.max_steps();
+        if after >= before {
+            v.add(PropertyId::OperationsFinish, || {
+                format!(
+                    "{} bound did not drop ({before} -> {after}) after `{action}`",
+                    op.kind()
+                )
+            });
+        }
+        true
+    }
+
+    fn op_step(&self, n: &mut State, i: usize, o: OpOutcome, v: &mut Viol) {
+        let Some(slot_op) = n.slots[i].op.clone() else {
+            return;
+        };
+        let mut op = (*slot_op.op).clone();
+        if !self.run_action(n, i, &mut op, o, v) {
+            return;
+        }
+        match op.next() {
+            Next::Done(result) => {
+                n.slots[i].op = None;
+                self.finished(n, i, &result);
+            }
+            Next::Act(_) => {
+                n.slots[i].op = Some(OpSlot {
+                    op: Arc::new(op),
+                    in_memory: true,
+                });
+            }
+        }
+    }
+
+    fn current_cleanup_item(n: &State) -> Option<usize> {
+        n.cleanup
+            .as_ref()?
+            .items
+            .iter()
+            .position(|(_, op)| !op.is_done())
+    }
+
+    fn cleanup_step(&self, n: &mut State, o: OpOutcome, v: &mut Viol) {
+        let Some(j) = Self::current_cleanup_item(n) else {
+            return;
+        };
+        let Some((slot, op)) = n.cleanup.as_ref().map(|c| c.items[j].clone()) else {
+            return;
+        };
+        let mut op = (*op).clone();
+        if !self.run_action(n, usize::from(slot), &mut op, o, v) {
+            return;
+        }
+        if let Some(c) = n.cleanup.as_mut() {
+            c.items[j].1 = Arc::new(op);
+        }
+        self.settle_cleanup(n);
+    }
+
+    /// Reports finished cleanup items and ends the cleanup once all are done.
+    fn settle_cleanup(&self, n: &mut State) {
+        let Some(c) = n.cleanup.clone() else {
+            return;
+        };
+        if c.items.iter().all(|(_, op)| op.is_done()) {
+            n.cleanup = None;
+            for (slot, op) in &c.items {
+                if let Next::Done(result) = op.next() {
+                    self.finished(n, usize::from(*slot), &result);
+                }
+            }
+        }
+    }
+
+    /// The fakes execute one SM action.
+    fn exec(
+        &self,
+        n: &mut State,
+        i: usize,
+        action: &sm::Action,
+        o: OpOutcome,
+        restore: bool,
+        v: &mut Viol,
+    ) -> Outcome {
+        let failed = || Outcome::Failed("injected failure".into());
+        if o == OpOutcome::Fail {
+            return failed();
+        }
+        let report = |ok: Outcome| {
+            if o == OpOutcome::FailHalf {
+                Outcome::Failed("timed out after the fact".into())
+            } else {
+                ok
+            }
+        };
+        let slot = &mut n.slots[i];
+        match action {
+            sm::Action::SeedRecord(rec) => {
+                if slot.rec.is_some() {
+                    return Outcome::Refused("a record with this id exists".into());
+                }
+                slot.rec = Some(Arc::new((**rec).clone()));
+                Outcome::Ok
+            }
+            sm::Action::CreateWorkspace { .. } | sm::Action::RestoreWorkspace { .. } => {
+                if slot.ws == Ws::Absent {
+                    slot.ws = Ws::Clean;
+                }
+                report(Outcome::Ok)
+            }
+            sm::Action::CreateRuntime { handle, .. } => {
+                let Some(k) = fixtures::runtime_index(handle) else {
+                    return failed();
+                };
+                if slot.rt[k].alive() {
+                    return Outcome::Refused(format!("runtime {handle} exists"));
+                }
+                slot.rt[k] = Rt::Running;
+                report(Outcome::Ok)
+            }
+            sm::Action::DestroyRuntime { handle, .. } => {
+                if let Some(k) = fixtures::runtime_index(handle) {
+                    slot.rt[k] = Rt::Absent;
+                }
+                report(Outcome::Ok)
+            }
+            sm::Action::DestroyWorkspace { .. } => match slot.ws {
+                Ws::Absent => report(Outcome::Ok),
+                Ws::Clean => {
+                    slot.ws = Ws::Absent;
+                    report(Outcome::Ok)
+                }
+                Ws::Dirty if self.is(Mutant::DirtyWorkspaceDestroyed) => {
+                    slot.ws = Ws::Absent;
+                    slot.dirty_deleted = true;
+                    report(Outcome::Ok)
+                }
+                Ws::Dirty => Outcome::Refused("uncommitted or unpushed work".into()),
+            },
+            sm::Action::Reduce { event, .. } => {
+                let undo = matches!(
+                    event,
+                    Event::KillRequested {
+                        kind: KillKind::Error
+                    }
+                );
+                if restore && undo && self.is(Mutant::RestoreHalfOpen) {
+                    return Outcome::Ok;
+                }
+                match self.feed(n, i, event.clone(), v) {
+                    Fed::Written | Fed::Unchanged => Outcome::Ok,
+                    Fed::Unknown => Outcome::Failed("no such session".into()),
+                    Fed::Rejected(e) => Outcome::Failed(e),
+                }
+            }
+        }
+    }
+
+    fn crash(&self, n: &mut State) {
+        n.up = false;
+        for slot in &mut n.slots {
+            slot.pending = None;
+            if let Some(op) = &mut slot.op {
+                op.in_memory = false;
+            }
+        }
+        if let Some(c) = &mut n.cleanup {
+            c.in_memory = false;
+        }
+    }
+
+    fn restart(&self, n: &mut State, v: &mut Viol) {
+        n.up = true;
+        for i in 0..n.slots.len() {
+            if self.is(Mutant::RestartForgetsEscalation) {
+                if let Some(rec) = &mut n.slots[i].rec {
+                    if !rec.policy.is_empty() {
+                        Arc::make_mut(rec).policy = Default::default();
+                    }
+                }
+            }
+            let Some(slot_op) = n.slots[i].op.clone() else {
+                continue;
+            };
+            let before = slot_op.op.max_steps();
+            let op = (*slot_op.op).clone().recover();
+            if op.max_steps() > before {
+                v.add(PropertyId::OperationsFinish, || {
+                    format!(
+                        "recovering a {} raised its bound {before} -> {}",
+                        op.kind(),
+                        op.max_steps()
+                    )
+                });
+            }
+            match op.next() {
+                Next::Done(result) => {
+                    n.slots[i].op = None;
+                    self.finished(n, i, &result);
+                }
+                Next::Act(_) => {
+                    n.slots[i].op = Some(OpSlot {
+                        op: Arc::new(op),
+                        in_memory: true,
+                    });
+                }
+            }
+        }
+        if let Some(c) = &mut n.cleanup {
+            c.in_memory = true;
+            for (_, op) in &mut c.items {
+                let before = op.max_steps();
+                let recovered = (**op).clone().recover();
+                if recovered.max_steps() > before {
+                    v.add(PropertyId::OperationsFinish, || {
+                        "recovering a cleanup raised its bound".into()
+                    });
+                }
+                *op = Arc::new(recovered);
+            }
+        }
+        self.settle_cleanup(n);
+    }
+
+    /// Two writers decide against the same revision; the first lands, the
+    /// second must be rejected as stale and re-decide.
+    fn race(&self, n: &mut State, i: usize, (f1, f2): (RaceFact, RaceFact), v: &mut Viol) {
+        let Some(before) = n.slots[i].rec.clone() else {
+            return;
+        };
+        let now = self.now(n);
+        // Writer 1: an ordinary feed (its send, if any, is delivered at once).
+        self.feed(n, i, f1.event(), v);
+        n.slots[i].pending = None;
+        // Writer 2 decided against `before`.
+        let input = Input {
+            session: self.sid.clone(),
+            at: now,
+            event: f2.event(),
+        };
+        let Ok(mut d2) = lcm::step(&before, &input, &self.cfg) else {
+            return;
+        };
+        if let Some(m) = self.mutant {
+            mutant::mutate_decision(m, &self.cfg, &before, &input, &mut d2);
+        }
+        let Some(p2) = d2.patch().cloned() else {
+            return;
+        };
+        let Some(stored) = n.slots[i].rec.clone() else {
+            return;
+        };
+        if p2.expected_revision == stored.revision {
+            // Writer 1 changed nothing: writer 2's decision is current.
+            self.commit(n, i, &before, &input, &d2, v);
+            return;
+        }
+        // The store's CAS (the mutant store writes blindly).
+        let mut written = (*stored).clone();
+        let accepted = if self.is(Mutant::StaleWriteApplied) {
+            let mut blind = p2.clone();
+            blind.expected_revision = written.revision;
+            written.apply(&blind).is_ok()
+        } else {
+            written.apply(&p2).is_ok()
+        };
+        if accepted {
+            v.add(PropertyId::Revision, || {
+                format!(
+                    "a write decided against revision {} was applied over revision {}",
+                    p2.expected_revision, stored.revision
+                )
+            });
+            n.slots[i].rec = Some(Arc::new(written));
+            return;
+        }
+        // Rejected as stale: re-read and re-decide.
+        self.feed(n, i, input.event, v);
+    }
+
+    /// Feeds one input to slot `i`'s record through the real step.
+    fn feed(&self, n: &mut State, i: usize, event: Event, v: &mut Viol) -> Fed {
+        let Some(rec) = n.slots[i].rec.clone() else {
+            return Fed::Unknown;
+        };
+        let input = Input {
+            session: self.sid.clone(),
+            at: self.now(n),
+            event,
+        };
+        let mut decision = match lcm::step(&rec, &input, &self.cfg) {
+            Ok(d) => d,
+            Err(e) => return Fed::Rejected(e.to_string()),
+        };
+        if let Some(m) = self.mutant {
+            mutant::mutate_decision(m, &self.cfg, &rec, &input, &mut decision);
+        }
+        self.commit(n, i, &rec, &input, &decision, v)
+    }
+
+    /// Checks a decision, persists its patch and runs its effects.
+    fn commit(
+        &self,
+        n: &mut State,
+        i: usize,
+        before: &Arc<SessionRecord>,
+        input: &Input,
+        decision: &lcm::Decision,
+        v: &mut Viol,
+    ) -> Fed {
+        let mut written: Option<SessionRecord> = None;
+        if let Some(p) = decision.patch() {
+            let mut after = (**before).clone();
+            if let Err(e) = after.apply(p) {
+                v.add(PropertyId::Revision, || {
+                    format!("a fresh patch did not apply to the record it was decided on: {e}")
+                });
+                return Fed::Unchanged;
+            }
+            written = Some(after);
+        }
+        let after: &SessionRecord = written.as_ref().unwrap_or(before);
+        let view = StepView {
+            cfg: &self.cfg,
+            before,
+            input,
+            decision,
+            after,
+        };
+        if check_step(&view).is_err() {
+            for (property, check) in STEP_PROPERTIES {
+                if let Err(detail) = check(&view) {
+                    v.add(*property, || format!("{detail} (input {:?})", input.event));
+                }
+            }
+        }
+        let clock = n.clock;
+        self.ghost_step(&mut n.slots[i], clock, before, input, decision, after, v);
+        for e in &decision.effects {
+            if let Effect::SendToAgent { reaction, .. } = e {
+                n.slots[i].pending = Some(*reaction);
+            }
+        }
+        match written {
+            Some(after) => {
+                n.slots[i].rec = Some(Arc::new(after));
+                Fed::Written
+            }
+            None => Fed::Unchanged,
+        }
+    }
+
+    /// Model-level properties over the step and the ghost counters.
+    #[allow(clippy::too_many_arguments)]
+    fn ghost_step(
+        &self,
+        slot: &mut Slot,
+        clock: u8,
+        before: &SessionRecord,
+        input: &Input,
+        decision: &lcm::Decision,
+        after: &SessionRecord,
+        v: &mut Viol,
+    ) {
+        let g = &mut slot.ghost;
+        let table = self.cfg.reactions_for(&after.project_id);
+        let bit = |k: ReactionKey| 1u16 << k.index();
+        for e in &decision.effects {
+            match e {
+                Effect::SendToAgent { reaction: k, .. } => {
+                    if g.escalated & bit(*k) != 0 {
+                        v.add(PropertyId::Budgets, || {
+                            format!("{k} sent after it escalated, before its incident cleared")
+                        });
+                    }
+                    if let Some(r) = table.get(*k).retries {
+                        let sends = &mut g.sends[k.index()];
+                        *sends = sends.saturating_add(1);
+                        if u32::from(*sends) > r + 1 {
+                            let count = *sends;
+                            v.add(PropertyId::Budgets, || {
+                                format!("{k}: {count} sends in one incident, retries {r}")
+                            });
+                        }
+                    }
+                }
+                Effect::Notify(note) => {
+                    let k = note.reaction;
+                    match note.kind {
+                        NotificationKind::Escalated => {
+                            if g.escalated & bit(k) != 0 {
+                                v.add(PropertyId::Budgets, || {
+                                    format!("{k} escalated twice in one incident")
+                                });
+                            }
+                            g.escalated |= bit(k);
+                        }
+                        NotificationKind::Reaction => {
+                            if g.notified & bit(k) != 0 {
+                                v.add(PropertyId::NoNotificationStorm, || {
+                                    format!("{k} notified twice in one incident")
+                                });
+                            }
+                            g.notified |= bit(k);
+                        }
+                    }
+                }
+                Effect::Persist(_) => {}
+            }
+        }
+        if let Event::DeliveryFailed { reaction } = input.event {
+            let sends = &mut g.sends[reaction.index()];
+            *sends = sends.saturating_sub(1);
+        }
+        // Incidents end by the SPEC's rules (not by reading the core's trackers).
+        let la = &after.lifecycle;
+        let maps = reaction_for(after.kind, la.session, &la.pr);
+        let detecting = la.session.state == SessionState::Detecting;
+        let recovered =
+            !la.pr.draft && matches!(la.pr.reason, PrReason::Approved | PrReason::MergeReady);
+        for k in ReactionKey::ALL.iter().copied() {
+            let over = after.is_terminal()
+                || if k.is_persistent() {
+                    la.pr.state != PrState::Open || recovered
+                } else {
+                    !detecting && maps != Some(k)
+                };
+            if over {
+                g.sends[k.index()] = 0;
+            }
+            if after.policy.get(k).is_none() {
+                g.escalated &= !bit(k);
+                g.notified &= !bit(k);
+            }
+        }
+        // Bounded liveness: death confirmation and quarantine counters.
+        let t = &self.cfg.thresholds;
+        let mut dead_observation = false;
+        if let Event::Runtime(obs) = &input.event {
+            if !before.is_terminal() && before.metadata.spawned_at.is_some() {
+                let bl = &before.lifecycle;
+                let recent =
+                    decide::recent_activity(&bl.activity, input.at, t.recent_activity_window);
+                if obs.runtime == Probe::Dead && obs.process == Probe::Dead && !recent {
+                    dead_observation = true;
+                    g.dead_streak = g.dead_streak.saturating_add(1);
+                    let due = u32::from(g.dead_streak) >= t.death_confirmations;
+                    let dead = la.session.state == SessionState::Terminated;
+                    if due != dead {
+                        let streak = g.dead_streak;
+                        v.add(PropertyId::DeathConfirmed, || {
+                            format!("{streak} agreeing dead observation(s), terminated: {dead}")
+                        });
+                    }
+                }
+                let grace = bl.session.state == SessionState::NotStarted
+                    && before
+                        .metadata
+                        .spawned_at
+                        .is_some_and(|at| input.at.since(at) < t.spawn_grace)
+                    && obs.runtime == Probe::Alive
+                    && obs.process != Probe::Failed;
+                if let Some(reason) = decide::liveness(obs.runtime, obs.process, recent).reason() {
+                    if !grace {
+                        let fp = Evidence {
+                            runtime: obs.runtime,
+                            process: obs.process,
+                            recent_activity: recent,
+                            reason,
+                        }
+                        .fingerprint();
+                        g.q_same = if g.q_fp == Some(fp) {
+                            g.q_same.saturating_add(1)
+                        } else {
+                            1
+                        };
+                        g.q_fp = Some(fp);
+                    }
+                }
+            }
+        }
+        if !dead_observation {
+            g.dead_streak = 0;
+        }
+        match (before.lifecycle.detecting.is_some(), la.detecting.is_some()) {
+            (false, true) => g.q_start = Some(clock),
+            (_, false) => {
+                g.q_start = None;
+                g.q_same = 0;
+                g.q_fp = None;
+                g.dead_streak = 0;
+            }
+            (true, true) => {}
+        }
+        if matches!(input.event, Event::Tick | Event::Runtime(_)) && detecting {
+            let units = t.quarantine_max_duration.as_millis() / fixtures::UNIT.as_millis();
+            let age = g
+                .q_start
+                .map_or(0, |start| u64::from(clock.saturating_sub(start)));
+            if u32::from(g.q_same) >= t.quarantine_max_attempts || age >= units {
+                let same = g.q_same;
+                v.add(PropertyId::QuarantineEnds, || {
+                    format!(
+                        "still detecting after {same} identical observation(s) and {age} unit(s)"
+                    )
+                });
+            }
+        }
+    }
+
+    /// World properties (`check_world`), one slot at a time with every
+    /// in-flight operation (the leak rules wait for all of them).
+    /// Only slots whose world changed since `prev` are checked again (unless
+    /// the set of operations in flight changed: the leak rules depend on it).
+    fn world_check(&self, prev: &State, n: &State, v: &mut Viol) {
+        let in_flight = |s: &State| {
+            s.slots.iter().filter(|s| s.op.is_some()).count()
+                + s.cleanup.as_ref().map_or(0, |c| {
+                    c.items.iter().filter(|(_, op)| !op.is_done()).count()
+                })
+        };
+        let count = in_flight(n);
+        let all = count != in_flight(prev) || prev.slots.len() != n.slots.len();
+        let ops = vec![OpProgress { steps: 0, bound: 1 }; count];
+        for (i, slot) in n.slots.iter().enumerate() {
+            let old = &prev.slots[i.min(prev.slots.len().saturating_sub(1))];
+            let same_record = match (&old.rec, &slot.rec) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            let unchanged = same_record
+                && old.rt == slot.rt
+                && old.ws == slot.ws
+                && old.dirty_deleted == slot.dirty_deleted;
+            if unchanged && !all {
+                continue;
+            }
+            let idle = slot.rec.is_none()
+                && slot.ws == Ws::Absent
+                && !slot.dirty_deleted
+                && !slot.rt.iter().any(|r| r.alive());
+            if idle {
+                continue;
+            }
+            let view = WorldView {
+                records: slot.rec.as_deref().into_iter().collect(),
+                runtimes: slot
+                    .rt
+                    .iter()
+                    .zip(&self.rts)
+                    .filter(|(r, _)| r.alive())
+                    .map(|(_, h)| LiveRuntime {
+                        session: self.sid.clone(),
+                        handle: h.clone(),
+                    })
+                    .collect(),
+                workspaces: if slot.ws == Ws::Absent {
+                    Vec::new()
+                } else {
+                    vec![WorkspaceView {
+                        session: self.sid.clone(),
+                        path: self.ws.clone(),
+                    }]
+                },
+                dirty_deleted: if slot.dirty_deleted {
+                    vec![self.ws.clone()]
+                } else {
+                    Vec::new()
+                },
+                ops: ops.clone(),
+            };
+            if check_world(&view).is_err() {
+                for (property, check) in WORLD_PROPERTIES {
+                    if let Err(detail) = check(&view) {
+                        v.add(*property, || format!("session {}: {detail}", i + 1));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forgets what cannot influence the future: revisions, write times, and
+    /// timestamps past every threshold that reads them.
+    fn normalize(&self, n: &mut State) {
+        let now = self.now(n);
+        let t = &self.cfg.thresholds;
+        let table = self.cfg.reactions_for(&self.project);
+        let expired = |at: Timestamp, d: ao_core::time::Duration| now.since(at) >= d;
+        let cap = t.quarantine_max_attempts.max(t.death_confirmations);
+        for slot in &mut n.slots {
+            let g = &mut slot.ghost;
+            g.q_same = g.q_same.min(u8::try_from(cap).unwrap_or(u8::MAX));
+            g.dead_streak = g
+                .dead_streak
+                .min(u8::try_from(t.death_confirmations).unwrap_or(u8::MAX));
+            if let Some(start) = slot.ghost.q_start {
+                if u64::from(n.clock - start) * fixtures::UNIT.as_millis()
+                    >= t.quarantine_max_duration.as_millis()
+                {
+                    slot.ghost.q_start = Some(0);
+                }
+            }
+            let Some(rec) = &mut slot.rec else {
+                continue;
+            };
+            let zero = Timestamp(0);
+            let stale_activity = |r: &SessionRecord| {
+                r.lifecycle
+                    .activity
+                    .last_activity_at
+                    .is_some_and(|at| at != zero && now.since(at) > t.recent_activity_window)
+            };
+            let stale_quarantine = |r: &SessionRecord| {
+                r.lifecycle.detecting.is_some_and(|q| {
+                    q.started_at != zero && expired(q.started_at, t.quarantine_max_duration)
+                })
+            };
+            let stale_spawn = |r: &SessionRecord| {
+                r.metadata
+                    .spawned_at
+                    .is_some_and(|at| at != zero && expired(at, t.spawn_grace))
+            };
+            let stale_tracker = |r: &SessionRecord| {
+                r.policy.iter().any(|(k, tr)| {
+                    tr.first_attempt_at != zero
+                        && table
+                            .get(k)
+                            .escalate_after
+                            .is_none_or(|d| expired(tr.first_attempt_at, d))
+                })
+            };
+            let over_attempts =
+                |r: &SessionRecord| r.lifecycle.detecting.is_some_and(|q| q.attempts > cap);
+            let needed = rec.revision != 1
+                || over_attempts(rec)
+                || rec.created_at != zero
+                || rec.updated_at != zero
+                || stale_activity(rec)
+                || stale_quarantine(rec)
+                || stale_spawn(rec)
+                || stale_tracker(rec);
+            if !needed {
+                continue;
+            }
+            let r = Arc::make_mut(rec);
+            r.revision = 1;
+            r.created_at = zero;
+            r.updated_at = zero;
+            if stale_activity(r) {
+                r.lifecycle.activity.last_activity_at = Some(zero);
+            }
+            if let Some(q) = &mut r.lifecycle.detecting {
+                q.attempts = q.attempts.min(cap);
+            }
+            if stale_quarantine(r) {
+                if let Some(q) = &mut r.lifecycle.detecting {
+                    q.started_at = zero;
+                }
+            }
+            if stale_spawn(r) {
+                r.metadata.spawned_at = Some(zero);
+            }
+            for k in ReactionKey::ALL.iter().copied() {
+                let clear = |at: Timestamp| {
+                    at != zero && table.get(k).escalate_after.is_none_or(|d| expired(at, d))
+                };
+                if let Some(tr) = r.policy.slot(k) {
+                    if clear(tr.first_attempt_at) {
+                        tr.first_attempt_at = zero;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl stateright::Model for CheckModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        vec![State {
+            clock: 0,
+            up: true,
+            slots: vec![Slot::default(); self.sessions],
+            cleanup: None,
+            cleanups: 0,
+            broken: None,
+        }]
+    }
+
+    fn actions(&self, s: &State, out: &mut Vec<Action>) {
+        if s.broken.is_some() {
+            return;
+        }
+        for i in 0..s.slots.len() {
+            self.slot_actions(s, i, out);
+        }
+        if s.up {
+            if s.cleanup.is_none() && s.cleanups < MAX_CLEANUPS {
+                let candidates = self.cleanup_candidates(s);
+                if !candidates.is_empty() && candidates.iter().all(|&i| !self.busy(s, i)) {
+                    out.push(Action::Cleanup);
+                }
+            }
+            if let Some(c) = s.cleanup.as_ref().filter(|c| c.in_memory) {
+                if let Some(j) = Self::current_cleanup_item(s) {
+                    let (slot, op) = &c.items[j];
+                    let slot = &s.slots[usize::from(*slot)];
+                    if let (None, Next::Act(a)) = (slot.pending, op.next()) {
+                        let mut outs = Vec::with_capacity(4);
+                        self.outcomes(slot, &a, &mut outs);
+                        out.extend(outs.into_iter().map(Action::CleanupOp));
+                    }
+                }
+            }
+            out.push(Action::Crash);
+        } else {
+            out.push(Action::Restart);
+        }
+        if s.clock < self.ticks && !s.any_pending() {
+            out.push(Action::Tick);
+        }
+    }
+
+    fn next_state(&self, s: &State, a: Action) -> Option<State> {
+        let mut n = s.clone();
+        let mut v = Viol::default();
+        self.apply(&mut n, a, &mut v);
+        self.normalize(&mut n);
+        self.world_check(s, &n, &mut v);
+        if v.mask != 0 {
+            n.broken = Some(Arc::new(Broken {
+                mask: v.mask,
+                detail: v.detail,
+            }));
+        }
+        // A self-loop adds nothing (a broken property would have changed the state).
+        (n != *s).then_some(n)
+    }
+
+    fn properties(&self) -> Vec<stateright::Property<Self>> {
+        let all = super::props::properties();
+        match self.only {
+            Some(name) => all.into_iter().filter(|p| p.name == name).collect(),
+            None => all,
+        }
+    }
+
+    fn format_action(&self, a: &Action) -> String {
+        super::export::describe(a)
+    }
+}
