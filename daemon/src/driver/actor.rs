@@ -46,16 +46,20 @@ const MAX_CONFLICT_RETRIES: usize = 16;
 pub(super) fn start(shared: Arc<Shared>, id: SessionId) -> mpsc::Sender<Msg> {
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     tokio::spawn(async move {
+        // The session's record as last read or written: a stale copy is caught
+        // by the store's revision check and re-read, so the cache is only a
+        // saving, never a source of truth.
+        let mut cache: Option<SessionRecord> = None;
         while let Some(msg) = rx.recv().await {
             match msg {
                 Msg::Feed { event, reply } => {
-                    let result = feed_all(&shared, &id, event).await;
+                    let result = feed_all(&shared, &id, event, &mut cache).await;
                     if let Some(reply) = reply {
                         let _ = reply.send(result);
                     }
                 }
                 Msg::Op { op, reply } => {
-                    let result = ops::run(&shared, *op, Some(&id)).await;
+                    let result = ops::run(&shared, *op, Some((&id, &mut cache))).await;
                     if let Some(reply) = reply {
                         let _ = reply.send(result);
                     }
@@ -75,11 +79,12 @@ pub(super) async fn feed_all(
     shared: &Arc<Shared>,
     id: &SessionId,
     event: Event,
+    cache: &mut Option<SessionRecord>,
 ) -> Result<Fed, DriverError> {
     let mut queue = VecDeque::from([event]);
     let mut first = None;
     while let Some(event) = queue.pop_front() {
-        let (fed, followups) = match feed_one(shared, id, event).await {
+        let (fed, followups) = match feed_one(shared, id, event, cache).await {
             Ok(ok) => ok,
             Err(e) if first.is_none() => return Err(e),
             Err(e) => {
@@ -106,13 +111,19 @@ async fn feed_one(
     shared: &Arc<Shared>,
     id: &SessionId,
     event: Event,
+    cache: &mut Option<SessionRecord>,
 ) -> Result<(Fed, Vec<Event>), DriverError> {
     for _ in 0..MAX_CONFLICT_RETRIES {
-        let store = shared.store.clone();
-        let key = id.clone();
-        let before = blocking(move || store.get(&key))
-            .await?
-            .map_err(|e| DriverError::Store(e.to_string()))?;
+        let before = match cache.take() {
+            Some(rec) => Some(rec),
+            None => {
+                let store = shared.store.clone();
+                let key = id.clone();
+                blocking(move || store.get(&key))
+                    .await?
+                    .map_err(|e| DriverError::Store(e.to_string()))?
+            }
+        };
         let Some(before) = before else {
             Metrics::inc(&shared.metrics.stray_observations);
             return Err(DriverError::UnknownSession(id.clone()));
@@ -136,6 +147,7 @@ async fn feed_one(
                 {
                     Applied::Written(after) => after,
                     Applied::Stale { .. } => {
+                        // Someone else wrote: re-read and re-decide.
                         Metrics::inc(&shared.metrics.conflicts);
                         continue;
                     }
@@ -158,6 +170,7 @@ async fn feed_one(
             Fed::Unchanged
         };
         let followups = run_effects(shared, &after, &decision.effects).await;
+        *cache = Some(after.clone());
         if fed == Fed::Written {
             let _ = shared.events.send(SessionEvent {
                 session: id.to_string(),

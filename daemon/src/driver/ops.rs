@@ -4,7 +4,7 @@
 use super::actor::{feed_all, Fed};
 use super::{DriverError, Metrics, SessionEvent, Shared};
 use crate::store::Inserted;
-use ao_core::domain::SessionId;
+use ao_core::domain::{SessionId, SessionRecord};
 use ao_core::journal::JournalEntry;
 use ao_core::sm::{Action, Next, OpResult, Operation, Outcome};
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub(super) async fn run(
     shared: &Arc<Shared>,
     mut op: Operation,
-    in_actor: Option<&SessionId>,
+    mut in_actor: Option<(&SessionId, &mut Option<SessionRecord>)>,
 ) -> OpResult {
     persist_intent(shared, &op).await;
     loop {
@@ -42,7 +42,12 @@ pub(super) async fn run(
                 return result;
             }
             Next::Act(action) => {
-                let outcome = execute(shared, &action, in_actor).await;
+                let outcome = execute(
+                    shared,
+                    &action,
+                    in_actor.as_mut().map(|(id, c)| (*id, &mut **c)),
+                )
+                .await;
                 tracing::debug!("{}: {action} -> {outcome}", op.id());
                 op.advance(outcome);
                 persist_intent(shared, &op).await;
@@ -60,7 +65,11 @@ async fn persist_intent(shared: &Arc<Shared>, op: &Operation) {
 }
 
 /// Executes one action against the real world.
-async fn execute(shared: &Arc<Shared>, action: &Action, in_actor: Option<&SessionId>) -> Outcome {
+async fn execute(
+    shared: &Arc<Shared>,
+    action: &Action,
+    in_actor: Option<(&SessionId, &mut Option<SessionRecord>)>,
+) -> Outcome {
     match action {
         Action::SeedRecord(rec) => {
             let store = shared.store.clone();
@@ -129,10 +138,11 @@ async fn execute(shared: &Arc<Shared>, action: &Action, in_actor: Option<&Sessio
                 .await
         }
         Action::Reduce { session, event } => {
-            let fed = if in_actor == Some(session) {
-                feed_all(shared, session, event.clone()).await
-            } else {
-                shared.feed(session, event.clone()).await
+            let fed = match in_actor {
+                Some((id, cache)) if id == session => {
+                    feed_all(shared, session, event.clone(), cache).await
+                }
+                _ => shared.feed(session, event.clone()).await,
             };
             match fed {
                 Ok(Fed::Written | Fed::Unchanged) => Outcome::Ok,
