@@ -4,6 +4,7 @@
 pub mod check;
 pub mod engine;
 pub mod fuzz;
+pub mod replay;
 pub mod rng;
 pub mod runner;
 pub mod scenario;

@@ -47,6 +47,8 @@ enum Command {
     /// Model-check the core exhaustively (stateright): every SPEC §7 property,
     /// the reachability list, counterexamples exported as scenarios.
     Check(ao_sim::check::CheckArgs),
+    /// Replay a daemon's journal through the core; every decision must match.
+    Replay(ao_sim::replay::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         } => run(&paths, seed, trace, json, jobs),
         Command::Fuzz(args) => ao_sim::fuzz::cli(&args),
         Command::Check(args) => ao_sim::check::cli(&args),
+        Command::Replay(args) => ao_sim::replay::cli(&args),
     }
 }
 

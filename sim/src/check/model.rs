@@ -66,12 +66,40 @@ pub enum Ws {
 }
 
 /// An operation's write-ahead intent, and whether the daemon holds it in memory.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpSlot {
     /// The persisted intent.
     pub op: Arc<Operation>,
     /// The daemon runs it (false after a crash until the restart recovers it).
     pub in_memory: bool,
+    /// A digest of `op`, computed once (operations are large and change rarely).
+    digest: u64,
+}
+
+impl OpSlot {
+    /// The slot for an operation the daemon runs.
+    pub fn new(op: Operation) -> OpSlot {
+        let digest = digest(&op);
+        OpSlot {
+            op: Arc::new(op),
+            in_memory: true,
+            digest,
+        }
+    }
+}
+
+impl Hash for OpSlot {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.digest.hash(state);
+        self.in_memory.hash(state);
+    }
+}
+
+/// A stable digest (equal values, equal digests).
+pub fn digest<T: Hash>(value: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
 }
 
 /// Model-level memory for the properties the core's records cannot show by
@@ -184,11 +212,7 @@ impl stateright::Representative for State {
     fn representative(&self) -> Self {
         let mut s = self.clone();
         if s.cleanup.is_none() && s.slots.len() > 1 {
-            s.slots.sort_by_cached_key(|slot| {
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                slot.hash(&mut h);
-                h.finish()
-            });
+            s.slots.sort_by_cached_key(|slot| digest(slot));
         }
         s
     }
@@ -205,6 +229,16 @@ pub enum OpOutcome {
     FailHalf,
     /// It happened, then the daemon crashed before recording the outcome.
     CrashAfter,
+}
+
+impl OpOutcome {
+    /// Every outcome, in action order.
+    pub const ALL: [OpOutcome; 4] = [
+        OpOutcome::Ok,
+        OpOutcome::Fail,
+        OpOutcome::FailHalf,
+        OpOutcome::CrashAfter,
+    ];
 }
 
 /// Everything that can happen next.
@@ -416,17 +450,19 @@ impl CheckModel {
         .ok()
     }
 
-    /// The outcomes offered for an SM action (a half-failure only where it differs).
-    fn outcomes(&self, slot: &Slot, action: &sm::Action, out: &mut Vec<OpOutcome>) {
-        out.push(OpOutcome::Ok);
+    /// Whether an outcome applies to an SM action (a half-failure only where
+    /// it differs from a failure; no write failure with a reliable store).
+    fn applies(&self, slot: &Slot, action: &sm::Action, o: OpOutcome) -> bool {
         let write = matches!(
             action,
             sm::Action::SeedRecord(_) | sm::Action::Reduce { .. }
         );
-        if !(write && self.reliable_store) {
-            out.push(OpOutcome::Fail);
+        match o {
+            OpOutcome::Ok | OpOutcome::CrashAfter => return true,
+            OpOutcome::Fail => return !(write && self.reliable_store),
+            OpOutcome::FailHalf => {}
         }
-        let half = match action {
+        match action {
             sm::Action::CreateWorkspace { .. } | sm::Action::RestoreWorkspace { .. } => {
                 slot.ws == Ws::Absent
             }
@@ -438,11 +474,32 @@ impl CheckModel {
             }
             sm::Action::DestroyWorkspace { .. } => slot.ws == Ws::Clean,
             sm::Action::SeedRecord(_) | sm::Action::Reduce { .. } => false,
-        };
-        if half {
-            out.push(OpOutcome::FailHalf);
         }
-        out.push(OpOutcome::CrashAfter);
+    }
+
+    /// Whether an action can happen in `s` (cheap checks `actions` skipped).
+    fn applicable(&self, s: &State, a: Action) -> bool {
+        let op_of = |i: usize| s.slots[i].op.as_ref().map(|o| (i, o.op.clone()));
+        let (i, op, o) = match a {
+            Action::Op(i, o) => match op_of(usize::from(i)) {
+                Some((i, op)) => (i, op, o),
+                None => return false,
+            },
+            Action::CleanupOp(o) => {
+                let item = Self::current_cleanup_item(s)
+                    .and_then(|j| s.cleanup.as_ref().map(|c| c.items[j].clone()));
+                match item {
+                    Some((i, op)) => (usize::from(i), op, o),
+                    None => return false,
+                }
+            }
+            Action::Restore(i) => return self.restore_plan(s, usize::from(i)).is_some(),
+            _ => return true,
+        };
+        match op.next() {
+            Next::Act(action) => self.applies(&s.slots[i], &action, o),
+            Next::Done(_) => false,
+        }
     }
 
     fn slot_actions(&self, s: &State, i: usize, out: &mut Vec<Action>) {
@@ -465,17 +522,12 @@ impl CheckModel {
                 }
                 if slot.rec.as_ref().is_some_and(|r| r.is_terminal())
                     && slot.used.restores < self.restores
-                    && self.restore_plan(s, i).is_some()
                 {
                     out.push(Action::Restore(n));
                 }
             }
-            if let Some(op) = slot.op.as_ref().filter(|o| o.in_memory) {
-                if let Next::Act(a) = op.op.next() {
-                    let mut outs = Vec::with_capacity(4);
-                    self.outcomes(slot, &a, &mut outs);
-                    out.extend(outs.into_iter().map(|o| Action::Op(n, o)));
-                }
+            if slot.op.as_ref().is_some_and(|o| o.in_memory) {
+                out.extend(OpOutcome::ALL.iter().map(|o| Action::Op(n, *o)));
             }
             if let Some(rec) = &slot.rec {
                 let terminal = rec.is_terminal();
@@ -654,10 +706,7 @@ impl CheckModel {
         match op.next() {
             Next::Done(result) => self.finished(n, i, &result),
             Next::Act(_) => {
-                n.slots[i].op = Some(OpSlot {
-                    op: Arc::new(op),
-                    in_memory: true,
-                });
+                n.slots[i].op = Some(OpSlot::new(op));
             }
         }
     }
@@ -726,10 +775,7 @@ impl CheckModel {
                 self.finished(n, i, &result);
             }
             Next::Act(_) => {
-                n.slots[i].op = Some(OpSlot {
-                    op: Arc::new(op),
-                    in_memory: true,
-                });
+                n.slots[i].op = Some(OpSlot::new(op));
             }
         }
     }
@@ -901,10 +947,7 @@ impl CheckModel {
                     self.finished(n, i, &result);
                 }
                 Next::Act(_) => {
-                    n.slots[i].op = Some(OpSlot {
-                        op: Arc::new(op),
-                        in_memory: true,
-                    });
+                    n.slots[i].op = Some(OpSlot::new(op));
                 }
             }
         }
@@ -1408,12 +1451,9 @@ impl stateright::Model for CheckModel {
             }
             if let Some(c) = s.cleanup.as_ref().filter(|c| c.in_memory) {
                 if let Some(j) = Self::current_cleanup_item(s) {
-                    let (slot, op) = &c.items[j];
-                    let slot = &s.slots[usize::from(*slot)];
-                    if let (None, Next::Act(a)) = (slot.pending, op.next()) {
-                        let mut outs = Vec::with_capacity(4);
-                        self.outcomes(slot, &a, &mut outs);
-                        out.extend(outs.into_iter().map(Action::CleanupOp));
+                    let slot = &s.slots[usize::from(c.items[j].0)];
+                    if slot.pending.is_none() {
+                        out.extend(OpOutcome::ALL.iter().map(|o| Action::CleanupOp(*o)));
                     }
                 }
             }
@@ -1427,6 +1467,9 @@ impl stateright::Model for CheckModel {
     }
 
     fn next_state(&self, s: &State, a: Action) -> Option<State> {
+        if !self.applicable(s, a) {
+            return None;
+        }
         let mut n = s.clone();
         let mut v = Viol::default();
         self.apply(&mut n, a, &mut v);
