@@ -26,11 +26,11 @@
 use super::fixtures::{self, RaceFact, Scale, ScmFact, HOSTILE_COMMENT, HOSTILE_LOG, RACES};
 use super::model::{Action, CheckModel, OpOutcome, State};
 use crate::scenario::{
-    self, ActionKind, ActivityFact, CommentSpec, CrashSpec, FaultKind, FaultSpec, Latency,
-    Observers, PrSpec, ProbeFact, ProjectRef, RaceSpec, Scenario, SessionRef, SessionSpec, Step,
-    StepAction, TickSpec, WorldChange,
+    self, ActionKind, ActivityFact, CommentSpec, CrashSpec, FaultKind, FaultSpec, KillSpec,
+    Latency, Observers, PrSpec, ProbeFact, ProjectRef, RaceSpec, Scenario, SessionRef, SessionSpec,
+    Step, StepAction, TickSpec, WorldChange,
 };
-use ao_core::domain::{display_status, ActivitySource, Confidence, KillKind, PrState, Probe};
+use ao_core::domain::{display_status, ActivitySource, Confidence, PrState, Probe};
 use ao_core::lcm::CiSummary;
 use ao_core::sm::{self, Next, Operation};
 use ao_core::time::Duration;
@@ -339,12 +339,7 @@ pub fn scenario(model: &CheckModel, name: &str, path: &[(State, Option<Action>)]
                 let who = sref(i);
                 let step = match a {
                     Action::Spawn(_) => StepAction::Spawn(who),
-                    Action::Kill(_, kind) => {
-                        if kind != KillKind::Manual {
-                            gap("a kill of kind cleanup replays as a manual kill".into());
-                        }
-                        StepAction::Kill(who)
-                    }
+                    Action::Kill(_, kind) => StepAction::Kill(KillSpec { session: who, kind }),
                     _ => StepAction::Restore(who),
                 };
                 scripted(&mut steps, &mut t, step);

@@ -96,7 +96,7 @@ pub struct Coverage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Command {
     Spawn(SessionId),
-    Kill(SessionId),
+    Kill(SessionId, KillKind),
     Restore(SessionId),
     Cleanup(ProjectId),
 }
@@ -809,7 +809,7 @@ impl<'s> Sim<'s> {
         }
         match action {
             StepAction::Spawn(s) => self.command(Command::Spawn(Self::sid(&s))),
-            StepAction::Kill(s) => self.command(Command::Kill(Self::sid(&s))),
+            StepAction::Kill(k) => self.command(Command::Kill(Self::sid(&k.session), k.kind)),
             StepAction::Restore(s) => self.command(Command::Restore(Self::sid(&s))),
             StepAction::Cleanup(p) => self.command(Command::Cleanup(ProjectId(p.0.clone()))),
             StepAction::Send(s) => {
@@ -996,7 +996,7 @@ impl<'s> Sim<'s> {
     /// The sessions a command would touch (a cleanup: the project's sessions).
     fn command_sessions(&self, c: &Command) -> Vec<SessionId> {
         match c {
-            Command::Spawn(s) | Command::Kill(s) | Command::Restore(s) => vec![s.clone()],
+            Command::Spawn(s) | Command::Kill(s, _) | Command::Restore(s) => vec![s.clone()],
             Command::Cleanup(p) => self
                 .world
                 .store
@@ -1033,7 +1033,7 @@ impl<'s> Sim<'s> {
     fn start_command(&mut self, c: Command) {
         match c {
             Command::Spawn(s) => self.cmd_spawn(&s),
-            Command::Kill(s) => self.cmd_kill(&s),
+            Command::Kill(s, kind) => self.cmd_kill(&s, kind),
             Command::Restore(s) => self.cmd_restore(&s),
             Command::Cleanup(p) => self.cmd_cleanup(&p),
         }
@@ -1102,9 +1102,9 @@ impl<'s> Sim<'s> {
         }
     }
 
-    fn cmd_kill(&mut self, id: &SessionId) {
+    fn cmd_kill(&mut self, id: &SessionId, kind: KillKind) {
         let op = self.next_op("kill");
-        match sm::plan_kill(op, self.world.store.records.get(id), KillKind::Manual) {
+        match sm::plan_kill(op, self.world.store.records.get(id), kind) {
             Some(op) => self.start_op(op, "kill requested"),
             None => self.refused(id, "kill", "no such session (no-op)".into()),
         }

@@ -6,9 +6,9 @@
 use crate::rng::Rng;
 use crate::scenario::{
     ActionKind, ActivityFact, AgentSpec, CommentSpec, CrashSpec, FaultKind, FaultRates, FaultSpec,
-    Latency, Observers, PrSpec, ProbeFact, ProcessChange, ProjectRef, RaceFact, RaceSpec, Scenario,
-    ScmFact, SendSpec, SessionRef, SessionSpec, Step, StepAction, TickSpec, WorkspaceChange,
-    WorldChange,
+    KillSpec, Latency, Observers, PrSpec, ProbeFact, ProcessChange, ProjectRef, RaceFact, RaceSpec,
+    Scenario, ScmFact, SendSpec, SessionRef, SessionSpec, Step, StepAction, TickSpec,
+    WorkspaceChange, WorldChange,
 };
 use ao_core::config::{ConfigOverrides, ReactionOverride};
 use ao_core::domain::{
@@ -366,7 +366,10 @@ fn session(rng: &mut Rng, swarm: &Swarm) -> SessionRef {
 fn gen_action(rng: &mut Rng, swarm: &Swarm, kind: &str) -> StepAction {
     match kind {
         "spawn" => StepAction::Spawn(session(rng, swarm)),
-        "kill" => StepAction::Kill(session(rng, swarm)),
+        "kill" => StepAction::Kill(KillSpec {
+            session: session(rng, swarm),
+            kind: ao_core::domain::KillKind::Manual,
+        }),
         "restore" => StepAction::Restore(session(rng, swarm)),
         "cleanup" => {
             let i = rng.below(swarm.sessions.len() as u64) as usize;

@@ -344,7 +344,8 @@ fn referenced(steps: &[Step]) -> (BTreeSet<String>, BTreeSet<String>) {
     };
     for step in steps {
         match &step.action {
-            StepAction::Spawn(s) | StepAction::Kill(s) | StepAction::Restore(s) => add(s),
+            StepAction::Spawn(s) | StepAction::Restore(s) => add(s),
+            StepAction::Kill(k) => add(&k.session),
             StepAction::Cleanup(p) => {
                 projects.insert(p.0.clone());
             }
@@ -512,7 +513,7 @@ mod tests {
         let kill = sc
             .steps
             .iter()
-            .rposition(|s| matches!(&s.action, StepAction::Kill(r) if r.0 == "s1"));
+            .rposition(|s| matches!(&s.action, StepAction::Kill(k) if k.session.0 == "s1"));
         matches!((spawn, kill), (Some(a), Some(b)) if a < b) && sc.faults.store_fail > 0.0
     }
 

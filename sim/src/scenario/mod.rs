@@ -449,6 +449,69 @@ impl RaceFact {
     }
 }
 
+/// A kill: `kill: s1` (manual) or `kill: {session: s1, kind: cleanup}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KillSpec {
+    /// The session.
+    pub session: SessionRef,
+    /// Manual (default), cleanup or error.
+    pub kind: ao_core::domain::KillKind,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct KillWire {
+    session: SessionRef,
+    #[serde(default = "manual")]
+    kind: ao_core::domain::KillKind,
+}
+
+fn manual() -> ao_core::domain::KillKind {
+    ao_core::domain::KillKind::Manual
+}
+
+impl<'de> Deserialize<'de> for KillSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KillSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a session id, or {session, kind: manual|cleanup|error}")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KillSpec, E> {
+                let session =
+                    SessionRef::deserialize(serde::de::value::StrDeserializer::<E>::new(v))?;
+                Ok(KillSpec {
+                    session,
+                    kind: manual(),
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<KillSpec, A::Error> {
+                let w = KillWire::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(KillSpec {
+                    session: w.session,
+                    kind: w.kind,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for KillSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.kind == manual() {
+            self.session.serialize(s)
+        } else {
+            KillWire {
+                session: self.session.clone(),
+                kind: self.kind,
+            }
+            .serialize(s)
+        }
+    }
+}
+
 /// A message the human sends to the agent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

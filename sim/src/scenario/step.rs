@@ -3,7 +3,7 @@
 
 use super::refs::{ProjectRef, SessionRef};
 use super::{
-    ActivityFact, CrashSpec, FaultSpec, ProbeFact, RaceSpec, ScmFact, SendSpec, TickSpec,
+    ActivityFact, CrashSpec, FaultSpec, KillSpec, ProbeFact, RaceSpec, ScmFact, SendSpec, TickSpec,
     WorldChange,
 };
 use ao_core::time::Duration;
@@ -26,8 +26,8 @@ pub struct Step {
 pub enum StepAction {
     /// The human spawns the session.
     Spawn(SessionRef),
-    /// The human kills the session.
-    Kill(SessionRef),
+    /// The human kills the session (manual unless a kind is given).
+    Kill(KillSpec),
     /// The human restores the session.
     Restore(SessionRef),
     /// The human cleans up a project.
@@ -179,9 +179,8 @@ impl Serialize for Step {
         map.serialize_entry("at", &self.at)?;
         let key = self.action.key();
         match &self.action {
-            StepAction::Spawn(v) | StepAction::Kill(v) | StepAction::Restore(v) => {
-                map.serialize_entry(key, v)?
-            }
+            StepAction::Spawn(v) | StepAction::Restore(v) => map.serialize_entry(key, v)?,
+            StepAction::Kill(v) => map.serialize_entry(key, v)?,
             StepAction::Cleanup(v) => map.serialize_entry(key, v)?,
             StepAction::Send(v) => map.serialize_entry(key, v)?,
             StepAction::Activity(v) => map.serialize_entry(key, v)?,
