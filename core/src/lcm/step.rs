@@ -369,13 +369,24 @@ fn on_scm(d: &mut Draft<'_>, f: &PrFacts) {
 /// Keeps the failing CI log tail while CI fails (sanitized and capped once,
 /// here), and forgets it when CI stops failing.
 fn remember_ci_log(d: &mut Draft<'_>, reason: PrReason, f: &PrFacts) {
-    let keep = match (reason, f.ci_log_tail.as_deref()) {
-        (PrReason::CiFailing, Some(log)) => Some(super::reactions::ci_log_excerpt(log)),
-        (PrReason::CiFailing, None) => d.rec.metadata.ci_log_tail.clone(),
-        _ => None,
-    };
-    if keep != d.rec.metadata.ci_log_tail {
-        d.metadata_mut().ci_log_tail = keep;
+    let was_failing = d.rec.lifecycle.pr.reason == PrReason::CiFailing;
+    let stored = &d.rec.metadata.ci_log_tail;
+    match (reason, f.ci_log_tail.as_deref()) {
+        // Sanitize once, when CI starts failing (or a log first appears): the
+        // ci-failed message refers to that failure; polls of the same failure
+        // need no work.
+        (PrReason::CiFailing, Some(log)) if !was_failing || stored.is_none() => {
+            let excerpt = super::reactions::ci_log_excerpt(log);
+            if stored.as_deref() != Some(excerpt.as_str()) {
+                d.metadata_mut().ci_log_tail = Some(excerpt);
+            }
+        }
+        (PrReason::CiFailing, _) => {}
+        _ => {
+            if stored.is_some() {
+                d.metadata_mut().ci_log_tail = None;
+            }
+        }
     }
 }
 

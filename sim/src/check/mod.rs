@@ -67,6 +67,10 @@ pub struct CheckArgs {
     /// Check a deliberately wrong supervisor (see `--mutant list`).
     #[arg(long)]
     pub mutant: Option<String>,
+    /// Which facts the model offers: `full` (every probe pair, signal, SCM fact,
+    /// race) or `small` (one probe pair per liveness row, fewer facts).
+    #[arg(long, default_value = "full", value_parser = ["full", "small"])]
+    pub profile: String,
     /// Record writes never fail (excludes store-write failures from the model).
     #[arg(long)]
     pub reliable_store: bool,
@@ -105,6 +109,8 @@ pub struct CheckOptions {
     pub progress: bool,
     /// Record writes never fail.
     pub reliable_store: bool,
+    /// The facts offered.
+    pub profile: model::Profile,
 }
 
 impl Default for CheckOptions {
@@ -122,6 +128,7 @@ impl Default for CheckOptions {
             minimize: true,
             progress: false,
             reliable_store: false,
+            profile: model::Profile::Full,
         }
     }
 }
@@ -190,6 +197,7 @@ impl CheckReport {
 pub fn build_model(opts: &CheckOptions) -> Result<CheckModel, model::ModelError> {
     let mut m = CheckModel::new(opts.sessions, opts.ticks, opts.restores, opts.mutant)?;
     m.reliable_store = opts.reliable_store;
+    m.alphabet = model::Alphabet::new(opts.profile);
     m.fresh_run();
     Ok(m)
 }
@@ -364,6 +372,11 @@ pub fn cli(args: &CheckArgs) -> ExitCode {
         minimize: true,
         progress: true,
         reliable_store: args.reliable_store,
+        profile: if args.profile == "small" {
+            model::Profile::Small
+        } else {
+            model::Profile::Full
+        },
     };
     let model = match build_model(&opts) {
         Ok(m) => m,
@@ -384,10 +397,11 @@ pub fn cli(args: &CheckArgs) -> ExitCode {
         }
     }
     println!(
-        "ao-sim check: {} session(s), {} tick(s), {} restore(s) per session, {}, {} thread(s){}{}{}{}",
+        "ao-sim check: {} session(s), {} tick(s), {} restore(s) per session, {:?} profile, {}, {} thread(s){}{}{}{}",
         opts.sessions,
         opts.ticks,
         opts.restores,
+        opts.profile,
         if opts.bfs { "BFS" } else { "DFS + symmetry" },
         opts.threads,
         opts.depth

@@ -13,8 +13,8 @@ use super::mutant::{self, Mutant};
 use ao_core::config::{Config, ConfigError};
 use ao_core::decide::{self, Evidence};
 use ao_core::domain::{
-    ActivityState, Fingerprint, Handle, IssueId, KillKind, PrReason, PrState, Probe, ProjectId,
-    ReactionKey, SessionId, SessionKind, SessionRecord, SessionState, REACTION_COUNT,
+    ActivityState, Fingerprint, Handle, IssueId, KillKind, Lifecycle, PrReason, PrState, Probe,
+    ProjectId, ReactionKey, SessionId, SessionKind, SessionRecord, SessionState, REACTION_COUNT,
 };
 use ao_core::invariants::{
     check_step, check_world, LiveRuntime, OpProgress, PropertyId, StepView, WorkspaceView,
@@ -212,7 +212,7 @@ impl stateright::Representative for State {
     fn representative(&self) -> Self {
         let mut s = self.clone();
         if s.cleanup.is_none() && s.slots.len() > 1 {
-            s.slots.sort_by_cached_key(|slot| digest(slot));
+            s.slots.sort_by_cached_key(digest);
         }
         s
     }
@@ -284,6 +284,78 @@ pub enum Action {
     Tick,
 }
 
+/// Which facts the model offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// Every probe pair, every activity (valid and stale), every SCM fact, every race.
+    Full,
+    /// One probe pair per liveness row, fewer SCM facts and signals, two races:
+    /// small enough for quick exhaustive runs and the mutant tests.
+    Small,
+}
+
+/// The facts a model offers, in action order.
+#[derive(Clone, Debug)]
+pub struct Alphabet {
+    /// Runtime observations (runtime, process).
+    pub probes: Vec<(Probe, Probe)>,
+    /// Activity signals (state, valid).
+    pub activities: Vec<(ActivityState, bool)>,
+    /// SCM facts.
+    pub scm: Vec<ScmFact>,
+    /// Races (indices into [`RACES`]).
+    pub races: Vec<u8>,
+}
+
+impl Alphabet {
+    /// The alphabet of a profile.
+    pub fn new(p: Profile) -> Alphabet {
+        use ActivityState as A;
+        use Probe::{Alive, Dead, Failed, Indeterminate};
+        match p {
+            Profile::Full => Alphabet {
+                probes: PROBES
+                    .iter()
+                    .flat_map(|r| PROBES.iter().map(move |p| (*r, *p)))
+                    .collect(),
+                activities: ACTIVITIES
+                    .iter()
+                    .flat_map(|a| [(*a, true), (*a, false)])
+                    .collect(),
+                scm: ScmFact::ALL.to_vec(),
+                races: (0..RACES.len() as u8).collect(),
+            },
+            Profile::Small => Alphabet {
+                probes: vec![
+                    (Alive, Alive),
+                    (Alive, Dead),
+                    (Dead, Dead),
+                    (Dead, Alive),
+                    (Indeterminate, Indeterminate),
+                    (Failed, Failed),
+                ],
+                activities: vec![
+                    (A::Active, true),
+                    (A::Idle, true),
+                    (A::WaitingInput, true),
+                    (A::Blocked, true),
+                    (A::Active, false),
+                ],
+                scm: vec![
+                    ScmFact::FetchFailed,
+                    ScmFact::CiFailing,
+                    ScmFact::CiPending,
+                    ScmFact::ApprovedMergeable,
+                    ScmFact::ChangesRequested,
+                    ScmFact::Merged,
+                    ScmFact::Closed,
+                ],
+                races: vec![0, 3],
+            },
+        }
+    }
+}
+
 /// What feeding one input achieved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Fed {
@@ -328,6 +400,8 @@ pub struct CheckModel {
     pub only: Option<&'static str>,
     /// Record writes (`SeedRecord`, `Reduce`) never fail (the store is reliable).
     pub reliable_store: bool,
+    /// The facts offered.
+    pub alphabet: Alphabet,
     /// `sometimes` properties already reached in this run: stateright records
     /// a `sometimes` discovery (copying its path) every time it holds, so each
     /// one reports only its first example (`None`: plain evaluation).
@@ -380,6 +454,7 @@ impl CheckModel {
             only: None,
             reliable_store: false,
             reached: None,
+            alphabet: Alphabet::new(Profile::Full),
             cfg: fixtures::config()?,
             sid: fixtures::session_id(),
             project: fixtures::project_id(),
@@ -533,30 +608,33 @@ impl CheckModel {
                 let terminal = rec.is_terminal();
                 let spawned = rec.metadata.spawned_at.is_some();
                 if !terminal && spawned {
-                    for r in PROBES {
-                        for p in PROBES {
-                            out.push(Action::Probe(n, r, p));
-                        }
-                    }
+                    out.extend(
+                        self.alphabet
+                            .probes
+                            .iter()
+                            .map(|(r, p)| Action::Probe(n, *r, *p)),
+                    );
                 }
                 if terminal && rec.metadata.runtime_handle.is_some() {
                     out.push(Action::Reclaim(n));
                 }
                 if running {
-                    for a in ACTIVITIES {
-                        out.push(Action::Activity(n, a, true));
-                        out.push(Action::Activity(n, a, false));
-                    }
+                    out.extend(
+                        self.alphabet
+                            .activities
+                            .iter()
+                            .map(|(a, valid)| Action::Activity(n, *a, *valid)),
+                    );
                 }
                 let scm_target = rec.kind == SessionKind::Worker
                     && !terminal
                     && spawned
                     && matches!(rec.lifecycle.pr.state, PrState::None | PrState::Open);
                 if scm_target {
-                    out.extend(ScmFact::ALL.iter().map(|f| Action::Scm(n, *f)));
+                    out.extend(self.alphabet.scm.iter().map(|f| Action::Scm(n, *f)));
                 }
                 if !terminal && spawned {
-                    out.extend((0..RACES.len() as u8).map(|k| Action::Race(n, k)));
+                    out.extend(self.alphabet.races.iter().map(|k| Action::Race(n, *k)));
                 }
             }
         }
@@ -1377,7 +1455,16 @@ impl CheckModel {
             };
             let over_attempts =
                 |r: &SessionRecord| r.lifecycle.detecting.is_some_and(|q| q.attempts > cap);
+            // Nothing reads the stored runtime axis (decisions use the probes),
+            // and active/ready/idle are one stored activity for every decision
+            // (recency and stickiness); a step's own writes are still checked.
+            let abstracted = |r: &SessionRecord| {
+                let l = &r.lifecycle;
+                l.runtime != Lifecycle::seeded().runtime
+                    || matches!(l.activity.state, ActivityState::Ready | ActivityState::Idle)
+            };
             let needed = rec.revision != 1
+                || abstracted(rec)
                 || over_attempts(rec)
                 || rec.created_at != zero
                 || rec.updated_at != zero
@@ -1390,6 +1477,13 @@ impl CheckModel {
             }
             let r = Arc::make_mut(rec);
             r.revision = 1;
+            r.lifecycle.runtime = Lifecycle::seeded().runtime;
+            if matches!(
+                r.lifecycle.activity.state,
+                ActivityState::Ready | ActivityState::Idle
+            ) {
+                r.lifecycle.activity.state = ActivityState::Active;
+            }
             r.created_at = zero;
             r.updated_at = zero;
             if stale_activity(r) {
