@@ -18,7 +18,6 @@
 //! - an operation whose actions the model spreads over a tick (the sim runs
 //!   them every few ms);
 //! - a half-failure (happened, reported failed) replays as a clean failure;
-//! - a kill of kind `cleanup` replays as a manual kill;
 //! - the reaper's reclaim of a terminal runtime has no scripted step;
 //! - a restart also re-probes every live session from the sim's fake world;
 //! - crash-after faults share one restart latency.
@@ -545,8 +544,9 @@ pub fn scenario(model: &CheckModel, name: &str, path: &[(State, Option<Action>)]
         .iter()
         .map(|(at, ..)| *at)
         .chain(op_next.iter().flatten().copied())
+        .chain([t])
         .max()
-        .unwrap_or(0)
+        .unwrap_or(t)
         + 1;
     let sessions = (0..n as u8)
         .map(|i| SessionSpec {

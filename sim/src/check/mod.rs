@@ -35,6 +35,7 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 1)]
     pub sessions: usize,
     /// Explore paths of at most this many actions (default: unbounded, exhaustive).
+    /// A bounded run uses BFS (a depth-bounded DFS would miss states).
     #[arg(long)]
     pub depth: Option<usize>,
     /// Checker threads (default: the number of cores).
@@ -253,7 +254,10 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, model::ModelError> {
         HasDiscoveries::All
     };
     let start = Instant::now();
-    let mut checker = spawn(model.clone(), opts, finish, opts.bfs, opts.threads.max(1));
+    // A depth-bounded DFS is incomplete (a state first met at the bound is
+    // never expanded, even when a shorter path reaches it later): bound with BFS.
+    let bfs = opts.bfs || opts.depth.is_some();
+    let mut checker = spawn(model.clone(), opts, finish, bfs, opts.threads.max(1));
     wait(checker.as_ref(), start, opts.progress);
     for h in checker.handles() {
         let _ = h.join();
@@ -402,7 +406,11 @@ pub fn cli(args: &CheckArgs) -> ExitCode {
         opts.ticks,
         opts.restores,
         opts.profile,
-        if opts.bfs { "BFS" } else { "DFS + symmetry" },
+        if opts.bfs || opts.depth.is_some() {
+            "BFS"
+        } else {
+            "DFS + symmetry"
+        },
         opts.threads,
         opts.depth
             .map(|d| format!(", depth <= {d} actions"))

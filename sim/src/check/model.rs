@@ -152,9 +152,9 @@ pub struct Slot {
     pub used: Used,
     /// Property memory.
     pub ghost: Ghost,
-    /// A restore completed.
+    /// A restore completed in the last action (a reachability marker).
     pub restored: bool,
-    /// A cleanup skipped this session's dirty workspace.
+    /// A cleanup skipped this session's dirty workspace in the last action.
     pub cleanup_skipped: bool,
 }
 
@@ -305,6 +305,8 @@ pub struct Alphabet {
     pub scm: Vec<ScmFact>,
     /// Races (indices into [`RACES`]).
     pub races: Vec<u8>,
+    /// Kill kinds a kill command uses.
+    pub kills: Vec<KillKind>,
 }
 
 impl Alphabet {
@@ -324,6 +326,7 @@ impl Alphabet {
                     .collect(),
                 scm: ScmFact::ALL.to_vec(),
                 races: (0..RACES.len() as u8).collect(),
+                kills: vec![KillKind::Manual, KillKind::Cleanup],
             },
             Profile::Small => Alphabet {
                 probes: vec![
@@ -351,6 +354,7 @@ impl Alphabet {
                     ScmFact::Closed,
                 ],
                 races: vec![0, 3],
+                kills: vec![KillKind::Manual],
             },
         }
     }
@@ -592,8 +596,7 @@ impl CheckModel {
                     out.push(Action::Spawn(n));
                 }
                 if slot.rec.is_some() && slot.used.kills < MAX_KILLS {
-                    out.push(Action::Kill(n, KillKind::Manual));
-                    out.push(Action::Kill(n, KillKind::Cleanup));
+                    out.extend(self.alphabet.kills.iter().map(|k| Action::Kill(n, *k)));
                 }
                 if slot.rec.as_ref().is_some_and(|r| r.is_terminal())
                     && slot.used.restores < self.restores
@@ -652,6 +655,11 @@ impl CheckModel {
     // ---- transitions ----------------------------------------------------
 
     fn apply(&self, n: &mut State, a: Action, v: &mut Viol) {
+        // Reachability markers last one state only (they would double the space).
+        for slot in &mut n.slots {
+            slot.restored = false;
+            slot.cleanup_skipped = false;
+        }
         match a {
             Action::Spawn(i) => {
                 let i = usize::from(i);
@@ -914,7 +922,7 @@ impl CheckModel {
         }
         let report = |ok: Outcome| {
             if o == OpOutcome::FailHalf {
-                Outcome::Failed("timed out after the fact".into())
+                Outcome::Failed("injected failure".into())
             } else {
                 ok
             }
@@ -1302,7 +1310,10 @@ impl CheckModel {
                 }
             }
         }
-        if !dead_observation {
+        // Only another runtime observation breaks a streak of agreeing ones
+        // (SPEC §4.1: "the previous observation of this session"); other
+        // inputs (a stale signal, an SCM fact) are not liveness observations.
+        if !dead_observation && matches!(input.event, Event::Runtime(_)) {
             g.dead_streak = 0;
         }
         match (before.lifecycle.detecting.is_some(), la.detecting.is_some()) {
@@ -1551,7 +1562,16 @@ impl stateright::Model for CheckModel {
                     }
                 }
             }
-            out.push(Action::Crash);
+            // A crash with nothing in memory (no operation, no send) and the
+            // restart after it change nothing but the ticks missed meanwhile.
+            let in_memory = s
+                .slots
+                .iter()
+                .any(|x| x.op.is_some() || x.pending.is_some())
+                || s.cleanup.is_some();
+            if in_memory {
+                out.push(Action::Crash);
+            }
         } else {
             out.push(Action::Restart);
         }

@@ -1,0 +1,189 @@
+//! `ao-sim check`: the model checker finds every deliberately wrong
+//! supervisor, the real core holds within a bound, and a counterexample
+//! exported as a scenario fails in the simulator too.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use ao_core::invariants::PropertyId;
+use ao_sim::check::model::Profile;
+use ao_sim::check::mutant::Mutant;
+use ao_sim::check::{check, export, props, CheckOptions, CheckReport};
+use ao_sim::engine::{run, RunOptions, Verdict};
+use std::path::Path;
+use std::time::Duration;
+
+fn opts(mutant: Option<Mutant>, depth: usize, ticks: u8) -> CheckOptions {
+    CheckOptions {
+        sessions: 1,
+        ticks,
+        restores: 1,
+        depth: Some(depth),
+        threads: 2,
+        bfs: false,
+        timeout: Some(Duration::from_secs(240)),
+        mutant,
+        stop_at_violation: true,
+        minimize: true,
+        progress: false,
+        reliable_store: true,
+        profile: Profile::Small,
+    }
+}
+
+fn broken(r: &CheckReport) -> Vec<(String, u32)> {
+    r.counterexamples
+        .iter()
+        .map(|cx| {
+            let mask = cx
+                .path
+                .last()
+                .and_then(|(s, _)| s.broken.as_ref())
+                .map_or(0, |b| b.mask);
+            (cx.property.to_owned(), mask)
+        })
+        .collect()
+}
+
+fn catches(m: Mutant, depth: usize, ticks: u8, expected: &[PropertyId]) {
+    let r = check(&opts(Some(m), depth, ticks)).unwrap();
+    let found = broken(&r);
+    assert!(
+        !found.is_empty(),
+        "mutant {} was not caught ({} unique states, depth <= {depth})",
+        m.name(),
+        r.unique
+    );
+    let hit = found
+        .iter()
+        .any(|(_, mask)| expected.iter().any(|p| mask & (1 << (*p as u32)) != 0));
+    assert!(
+        hit,
+        "mutant {} broke {found:?}, expected one of {expected:?}",
+        m.name()
+    );
+    let cx = &r.counterexamples[0];
+    assert!(cx.minimal, "the counterexample of {} is minimal", m.name());
+    let timeline = export::timeline(&cx.path);
+    assert!(timeline.contains("VIOLATED"), "{timeline}");
+}
+
+#[test]
+fn catches_a_failed_probe_read_as_death() {
+    catches(
+        Mutant::FailedProbeIsDeath,
+        8,
+        0,
+        &[PropertyId::FailedProbeIsNotDeath],
+    );
+}
+
+#[test]
+fn catches_one_dead_probe_terminating() {
+    catches(
+        Mutant::OneDeadProbeTerminates,
+        8,
+        0,
+        &[PropertyId::DeathConfirmed],
+    );
+}
+
+#[test]
+fn catches_a_ci_flap_resetting_the_budget() {
+    catches(Mutant::CiFlapResetsBudget, 13, 0, &[PropertyId::Budgets]);
+}
+
+#[test]
+fn catches_a_dirty_workspace_destroyed() {
+    catches(
+        Mutant::DirtyWorkspaceDestroyed,
+        8,
+        0,
+        &[PropertyId::NoDataLoss],
+    );
+}
+
+#[test]
+fn catches_a_write_applied_against_a_stale_revision() {
+    catches(Mutant::StaleWriteApplied, 8, 0, &[PropertyId::Revision]);
+}
+
+#[test]
+fn catches_a_reaction_dispatched_after_leaving_its_state() {
+    catches(Mutant::StaleReaction, 9, 0, &[PropertyId::NoStaleReaction]);
+}
+
+#[test]
+fn catches_a_restart_forgetting_escalation() {
+    catches(
+        Mutant::RestartForgetsEscalation,
+        13,
+        1,
+        &[PropertyId::Budgets, PropertyId::NoNotificationStorm],
+    );
+}
+
+#[test]
+fn catches_a_restore_left_half_open() {
+    catches(Mutant::RestoreHalfOpen, 13, 0, &[PropertyId::NoLeaks]);
+}
+
+#[test]
+fn the_real_core_holds_within_a_bound() {
+    let r = check(&CheckOptions {
+        stop_at_violation: false,
+        ..opts(None, 9, 1)
+    })
+    .unwrap();
+    assert!(r.counterexamples.is_empty(), "{:?}", broken(&r));
+    assert!(!r.exhaustive, "a depth-bounded run is not exhaustive");
+    assert!(r.unique > 10_000, "only {} unique states", r.unique);
+}
+
+#[test]
+fn every_property_is_named_once() {
+    let all = props::properties();
+    let mut names: Vec<&str> = all.iter().map(|p| p.name).collect();
+    assert_eq!(all.len(), 19 + props::SOMETIMES);
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), all.len());
+    assert_eq!(props::ALWAYS.len(), 19);
+}
+
+/// A failed store write while a spawn rolls back leaves the record
+/// `spawning` (SPEC §7.8): the checker finds it, and the exported scenario
+/// fails the same way in the simulator.
+#[test]
+fn a_real_counterexample_replays_in_the_simulator() {
+    let r = check(&CheckOptions {
+        reliable_store: false,
+        ..opts(None, 8, 0)
+    })
+    .unwrap();
+    let cx = r
+        .counterexamples
+        .iter()
+        .find(|cx| cx.property == "7.8 no_leaks")
+        .unwrap_or_else(|| panic!("no leak found: {:?}", broken(&r)));
+    assert!(cx.minimal);
+    let model = ao_sim::check::build_model(&opts(None, 8, 0)).unwrap();
+    let e = export::scenario(&model, "check-no-leaks", &cx.path);
+    let yaml = export::to_yaml(&e).unwrap();
+    let sc = ao_sim::scenario::load_str(Path::new("check-no-leaks.yaml"), &yaml)
+        .unwrap_or_else(|err| panic!("{err}\n{yaml}"));
+    let report = run(&sc, &RunOptions::default());
+    match &report.verdict {
+        Verdict::Violation { violation } => {
+            assert!(violation.contains("no_leaks"), "{violation}\n{yaml}");
+        }
+        other => panic!(
+            "the replay did not fail: {other:?}\n{yaml}\n{}",
+            report
+                .trace
+                .iter()
+                .map(|l| l.render())
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    }
+}
