@@ -68,9 +68,12 @@ pub struct CheckArgs {
     /// Check a deliberately wrong supervisor (see `--mutant list`).
     #[arg(long)]
     pub mutant: Option<String>,
-    /// Which facts the model offers: `full` (every probe pair, signal, SCM fact,
-    /// race) or `small` (one probe pair per liveness row, fewer facts).
-    #[arg(long, default_value = "full", value_parser = ["full", "small"])]
+    /// What the model offers: `full` (everything), `small` (one probe pair per
+    /// liveness row, fewer facts), `observe` (every fact, signal, race and
+    /// tick; operations always succeed; no crash, kill, restore, cleanup or
+    /// world change) or `manage` (every command, outcome, crash and world
+    /// change with a few facts).
+    #[arg(long, default_value = "full", value_parser = ["full", "small", "observe", "manage"])]
     pub profile: String,
     /// Record writes never fail (excludes store-write failures from the model).
     #[arg(long)]
@@ -376,10 +379,11 @@ pub fn cli(args: &CheckArgs) -> ExitCode {
         minimize: true,
         progress: true,
         reliable_store: args.reliable_store,
-        profile: if args.profile == "small" {
-            model::Profile::Small
-        } else {
-            model::Profile::Full
+        profile: match args.profile.as_str() {
+            "small" => model::Profile::Small,
+            "observe" => model::Profile::Observe,
+            "manage" => model::Profile::Manage,
+            _ => model::Profile::Full,
         },
     };
     let model = match build_model(&opts) {

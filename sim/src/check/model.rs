@@ -290,8 +290,14 @@ pub enum Profile {
     /// Every probe pair, every activity (valid and stale), every SCM fact, every race.
     Full,
     /// One probe pair per liveness row, fewer SCM facts and signals, two races:
-    /// small enough for quick exhaustive runs and the mutant tests.
+    /// small enough for the mutant tests.
     Small,
+    /// The reducer alone: every fact, signal, race and tick, but operations
+    /// always succeed, no crash, no kill/restore/cleanup, no world change.
+    Observe,
+    /// The session manager: every command, outcome, crash and world change,
+    /// with a few facts (healthy/dead/failed probes, two signals, CI failing, merged, a kill race).
+    Manage,
 }
 
 /// The facts a model offers, in action order.
@@ -307,6 +313,12 @@ pub struct Alphabet {
     pub races: Vec<u8>,
     /// Kill kinds a kill command uses.
     pub kills: Vec<KillKind>,
+    /// Operation failures and daemon crashes.
+    pub faults: bool,
+    /// Restore and cleanup commands (kills are listed in `kills`).
+    pub commands: bool,
+    /// World changes (process exits, runtime lost, workspace dirty).
+    pub world: bool,
 }
 
 impl Alphabet {
@@ -327,6 +339,9 @@ impl Alphabet {
                 scm: ScmFact::ALL.to_vec(),
                 races: (0..RACES.len() as u8).collect(),
                 kills: vec![KillKind::Manual, KillKind::Cleanup],
+                faults: true,
+                commands: true,
+                world: true,
             },
             Profile::Small => Alphabet {
                 probes: vec![
@@ -355,6 +370,23 @@ impl Alphabet {
                 ],
                 races: vec![0, 3],
                 kills: vec![KillKind::Manual],
+                faults: true,
+                commands: true,
+                world: true,
+            },
+            Profile::Observe => Alphabet {
+                kills: Vec::new(),
+                faults: false,
+                commands: false,
+                world: false,
+                ..Alphabet::new(Profile::Full)
+            },
+            Profile::Manage => Alphabet {
+                probes: vec![(Alive, Alive), (Dead, Dead), (Failed, Failed)],
+                activities: vec![(A::Active, true), (A::Idle, true)],
+                scm: vec![ScmFact::CiFailing, ScmFact::Merged],
+                races: vec![3],
+                ..Alphabet::new(Profile::Full)
             },
         }
     }
@@ -536,6 +568,9 @@ impl CheckModel {
             action,
             sm::Action::SeedRecord(_) | sm::Action::Reduce { .. }
         );
+        if o != OpOutcome::Ok && !self.alphabet.faults {
+            return false;
+        }
         match o {
             OpOutcome::Ok | OpOutcome::CrashAfter => return true,
             OpOutcome::Fail => return !(write && self.reliable_store),
@@ -598,7 +633,8 @@ impl CheckModel {
                 if slot.rec.is_some() && slot.used.kills < MAX_KILLS {
                     out.extend(self.alphabet.kills.iter().map(|k| Action::Kill(n, *k)));
                 }
-                if slot.rec.as_ref().is_some_and(|r| r.is_terminal())
+                if self.alphabet.commands
+                    && slot.rec.as_ref().is_some_and(|r| r.is_terminal())
                     && slot.used.restores < self.restores
                 {
                     out.push(Action::Restore(n));
@@ -640,6 +676,9 @@ impl CheckModel {
                     out.extend(self.alphabet.races.iter().map(|k| Action::Race(n, *k)));
                 }
             }
+        }
+        if !self.alphabet.world {
+            return;
         }
         if running {
             out.push(Action::ProcessExits(n));
@@ -1548,7 +1587,7 @@ impl stateright::Model for CheckModel {
             self.slot_actions(s, i, out);
         }
         if s.up {
-            if s.cleanup.is_none() && s.cleanups < MAX_CLEANUPS {
+            if self.alphabet.commands && s.cleanup.is_none() && s.cleanups < MAX_CLEANUPS {
                 let candidates = self.cleanup_candidates(s);
                 if !candidates.is_empty() && candidates.iter().all(|&i| !self.busy(s, i)) {
                     out.push(Action::Cleanup);
@@ -1569,7 +1608,7 @@ impl stateright::Model for CheckModel {
                 .iter()
                 .any(|x| x.op.is_some() || x.pending.is_some())
                 || s.cleanup.is_some();
-            if in_memory {
+            if in_memory && self.alphabet.faults {
                 out.push(Action::Crash);
             }
         } else {
