@@ -80,6 +80,46 @@ pub fn describe(a: &Action) -> String {
     }
 }
 
+/// One action, naming the SM action an operation step executes in `s`.
+pub fn describe_in(s: &State, a: &Action) -> String {
+    let op = match a {
+        Action::Op(i, _) => s.slots[usize::from(*i)].op.as_ref().map(|o| o.op.clone()),
+        Action::CleanupOp(_) => s
+            .cleanup
+            .as_ref()
+            .and_then(|c| c.items.iter().find(|(_, op)| !op.is_done()))
+            .map(|(_, op)| op.clone()),
+        _ => None,
+    };
+    let step = op.as_deref().and_then(next_action).map(|x| match &x {
+        // `reduce <session> <event>`: name the event.
+        sm::Action::Reduce { .. } => format!("reduce {}", event_label(&x.to_string())),
+        other => action_name(kind_of(other)).to_owned(),
+    });
+    match (a, step) {
+        (Action::Op(i, o), Some(k)) => format!("{}: {k} -> {}", session_name(*i), outcome(*o)),
+        (Action::CleanupOp(o), Some(k)) => format!("cleanup: {k} -> {}", outcome(*o)),
+        _ => describe(a),
+    }
+}
+
+/// The event part of a `reduce <session> <event>` action text.
+fn event_label(text: &str) -> String {
+    text.splitn(3, ' ').nth(2).unwrap_or(text).to_owned()
+}
+
+fn action_name(k: ActionKind) -> &'static str {
+    match k {
+        ActionKind::SeedRecord => "seed_record",
+        ActionKind::CreateWorkspace => "create_workspace",
+        ActionKind::RestoreWorkspace => "restore_workspace",
+        ActionKind::CreateRuntime => "create_runtime",
+        ActionKind::DestroyRuntime => "destroy_runtime",
+        ActionKind::DestroyWorkspace => "destroy_workspace",
+        ActionKind::Reduce => "reduce (record write)",
+    }
+}
+
 fn outcome(o: OpOutcome) -> &'static str {
     match o {
         OpOutcome::Ok => "ok",
@@ -150,7 +190,7 @@ pub fn timeline(path: &[(State, Option<Action>)]) -> String {
             "  {:>3}. [t={}m] {:<52} => {}\n",
             k + 1,
             state.clock,
-            describe(a),
+            describe_in(state, a),
             summary(next)
         ));
     }
