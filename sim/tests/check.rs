@@ -26,6 +26,7 @@ fn opts(mutant: Option<Mutant>, depth: usize, ticks: u8) -> CheckOptions {
         minimize: true,
         progress: false,
         reliable_store: true,
+        unpaced: false,
         profile: Profile::Small,
     }
 }
@@ -45,7 +46,12 @@ fn broken(r: &CheckReport) -> Vec<(String, u32)> {
 }
 
 fn catches(m: Mutant, depth: usize, ticks: u8, expected: &[PropertyId]) {
-    let r = check(&opts(Some(m), depth, ticks)).unwrap();
+    catches_with(m, &opts(Some(m), depth, ticks), expected);
+}
+
+fn catches_with(m: Mutant, o: &CheckOptions, expected: &[PropertyId]) {
+    let depth = o.depth.unwrap_or(0);
+    let r = check(o).unwrap();
     let found = broken(&r);
     assert!(
         !found.is_empty(),
@@ -89,7 +95,13 @@ fn catches_one_dead_probe_terminating() {
 
 #[test]
 fn catches_a_ci_flap_resetting_the_budget() {
-    catches(Mutant::CiFlapResetsBudget, 13, 0, &[PropertyId::Budgets]);
+    // Paced, a flap needs a tick per SCM poll; unpaced, it fits in one tick
+    // and the counterexample is found at a shallow depth.
+    let o = CheckOptions {
+        unpaced: true,
+        ..opts(Some(Mutant::CiFlapResetsBudget), 13, 0)
+    };
+    catches_with(Mutant::CiFlapResetsBudget, &o, &[PropertyId::Budgets]);
 }
 
 #[test]

@@ -186,6 +186,34 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
+    /// Whether two records hold the same facts, ignoring the write bookkeeping
+    /// (revision and write time), so "no write without a change" is checkable
+    /// without copying a record.
+    pub fn same_facts(&self, other: &SessionRecord) -> bool {
+        let SessionRecord {
+            version,
+            revision: _,
+            id,
+            project_id,
+            issue_id,
+            kind,
+            created_at,
+            updated_at: _,
+            lifecycle,
+            metadata,
+            policy,
+        } = self;
+        *version == other.version
+            && *kind == other.kind
+            && *created_at == other.created_at
+            && *lifecycle == other.lifecycle
+            && *policy == other.policy
+            && *id == other.id
+            && *project_id == other.project_id
+            && *issue_id == other.issue_id
+            && *metadata == other.metadata
+    }
+
     /// A seeded record at revision 1 (the first write).
     pub fn seeded(
         id: SessionId,

@@ -183,15 +183,10 @@ fn revision(v: &StepView<'_>) -> Result<(), String> {
             if v.after.revision != v.before.revision + 1 {
                 return Err("revision did not advance by exactly one".into());
             }
-            let mut unchanged = v.after.clone();
-            unchanged.revision = v.before.revision;
-            unchanged.updated_at = v.before.updated_at;
-            if unchanged == *v.before {
+            if v.after.same_facts(v.before) {
                 return Err("a write that changes nothing".into());
             }
-            let mut stale = v.before.clone();
-            stale.revision += 1;
-            fail(stale.apply(p).is_ok(), || {
+            fail(p.admitted_at(v.before.revision + 1).is_ok(), || {
                 "a stale patch was accepted".into()
             })
         }

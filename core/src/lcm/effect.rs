@@ -118,15 +118,25 @@ pub struct StaleRevision {
     pub actual: u64,
 }
 
+impl Patch {
+    /// The store's compare-and-swap: a patch applies only to the revision it was
+    /// decided against (one definition for the store, the fakes and the invariants).
+    pub fn admitted_at(&self, stored: u64) -> Result<(), StaleRevision> {
+        if self.expected_revision == stored {
+            Ok(())
+        } else {
+            Err(StaleRevision {
+                expected: self.expected_revision,
+                actual: stored,
+            })
+        }
+    }
+}
+
 impl SessionRecord {
     /// Applies a patch with revision CAS: a stale patch is rejected and changes nothing.
     pub fn apply(&mut self, patch: &Patch) -> Result<(), StaleRevision> {
-        if patch.expected_revision != self.revision {
-            return Err(StaleRevision {
-                expected: patch.expected_revision,
-                actual: self.revision,
-            });
-        }
+        patch.admitted_at(self.revision)?;
         let l = &mut self.lifecycle;
         if let Some(s) = patch.session {
             l.session = s;

@@ -12,13 +12,21 @@
 //! as a scenario that `ao-sim run` replays.
 //!
 //! Time is abstract: one tick is one minute; the configuration is scaled so
-//! every threshold is a few ticks ([`fixtures::overrides`]).
+//! every threshold is a few ticks ([`fixtures::overrides`]). Observations are
+//! paced like the daemon's pollers: each source (probe, activity, SCM, a
+//! racing writer) reports at most once per session per tick, while commands,
+//! SM outcomes, crashes, deliveries and world changes interleave freely. An
+//! observation that changes nothing is a self-loop (its state could only do
+//! less than its parent). `--unpaced` lifts the pacing; the space then only
+//! closes under a depth bound.
 //!
 //! Scale: the full one-session space does not close in minutes (the axes the
-//! SPEC keeps isolated multiply). Runs are therefore either depth-bounded
-//! (BFS: a depth-bounded DFS would miss states first met at the bound) or
-//! scoped by a profile ([`model::Profile`]): `manage` (every command,
-//! outcome, crash and world change with a few facts) closes exhaustively.
+//! SPEC keeps isolated multiply: the record alone takes about 300 k values
+//! under observations). Runs are therefore either depth-bounded (BFS: a
+//! depth-bounded DFS would miss states first met at the bound) or scoped by a
+//! profile ([`model::Profile`]) that closes exhaustively: `manage` (every
+//! command, outcome, crash and world change with a few facts) and `observe`
+//! (every fact, signal and racing write; operations succeed).
 //! `--reliable-store` excludes record-write failures, with which the checker
 //! finds rollbacks that give up and leave a record `spawning` (SPEC §7.8).
 
@@ -86,6 +94,11 @@ pub struct CheckArgs {
     /// Record writes never fail (excludes store-write failures from the model).
     #[arg(long)]
     pub reliable_store: bool,
+    /// Let every observation source (probe, activity, SCM, racing writer)
+    /// report any number of times per tick instead of once, as the daemon's
+    /// pollers do; the space then no longer closes (bound it with --depth).
+    #[arg(long)]
+    pub unpaced: bool,
     /// Explore the rest of the space after the first violation.
     #[arg(long)]
     pub keep_going: bool,
@@ -121,6 +134,8 @@ pub struct CheckOptions {
     pub progress: bool,
     /// Record writes never fail.
     pub reliable_store: bool,
+    /// Observation sources report any number of times per tick.
+    pub unpaced: bool,
     /// The facts offered.
     pub profile: model::Profile,
 }
@@ -140,6 +155,7 @@ impl Default for CheckOptions {
             minimize: true,
             progress: false,
             reliable_store: false,
+            unpaced: false,
             profile: model::Profile::Full,
         }
     }
@@ -211,6 +227,7 @@ impl CheckReport {
 pub fn build_model(opts: &CheckOptions) -> Result<CheckModel, model::ModelError> {
     let mut m = CheckModel::new(opts.sessions, opts.ticks, opts.restores, opts.mutant)?;
     m.reliable_store = opts.reliable_store;
+    m.paced = !opts.unpaced;
     m.alphabet = model::Alphabet::new(opts.profile);
     m.fresh_run();
     Ok(m)
@@ -233,8 +250,11 @@ fn spawn(
     }
     if bfs {
         Box::new(b.spawn_bfs())
-    } else {
+    } else if opts.sessions > 1 {
         Box::new(b.symmetry().spawn_dfs())
+    } else {
+        // One session has no symmetry to reduce; canonicalizing would only copy each state.
+        Box::new(b.spawn_dfs())
     }
 }
 
@@ -390,6 +410,7 @@ pub fn cli(args: &CheckArgs) -> ExitCode {
         minimize: true,
         progress: true,
         reliable_store: args.reliable_store,
+        unpaced: args.unpaced,
         profile: match args.profile.as_str() {
             "small" => model::Profile::Small,
             "observe" => model::Profile::Observe,

@@ -95,11 +95,16 @@ impl Hash for OpSlot {
     }
 }
 
-/// A stable digest (equal values, equal digests).
+/// A stable digest (equal values, equal digests; fixed seeds, so runs repeat).
+/// aHash, not SipHash: records are re-digested on most transitions.
 pub fn digest<T: Hash>(value: &T) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
+    ahash::RandomState::with_seeds(
+        0x243f_6a88_85a3_08d3,
+        0x1319_8a2e_0370_7344,
+        0xa409_3822_299f_31d0,
+        0x082e_fa98_ec4e_6c89,
+    )
+    .hash_one(value)
 }
 
 /// Model-level memory for the properties the core's records cannot show by
@@ -134,10 +139,13 @@ pub struct Used {
 }
 
 /// One session slot.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Slot {
     /// The store's record.
     pub rec: Option<Arc<SessionRecord>>,
+    /// A digest of `rec`, refreshed only when the record is replaced (most
+    /// transitions keep it, and hashing it is a large part of each state's hash).
+    rec_digest: u64,
     /// The operation in flight for this session (spawn, kill or restore).
     pub op: Option<OpSlot>,
     /// Runtimes by handle index (`r0` spawn, `r1`.. restores).
@@ -156,6 +164,79 @@ pub struct Slot {
     pub restored: bool,
     /// A cleanup skipped this session's dirty workspace in the last action.
     pub cleanup_skipped: bool,
+    /// Observation sources already heard from this tick (paced runs).
+    pub polled: Polled,
+}
+
+/// Which observation sources reported in the current tick: a paced model
+/// hears each source at most once per tick, as the daemon's pollers do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Polled(u8);
+
+impl Polled {
+    /// The reaper's runtime/process probe.
+    pub const PROBE: Polled = Polled(1);
+    /// The agent's activity signal.
+    pub const ACTIVITY: Polled = Polled(2);
+    /// The SCM poller.
+    pub const SCM: Polled = Polled(4);
+    /// A second driver racing a write.
+    pub const RACE: Polled = Polled(8);
+
+    /// Whether `source` already reported this tick.
+    pub fn has(self, source: Polled) -> bool {
+        self.0 & source.0 != 0
+    }
+
+    fn add(&mut self, source: Polled) {
+        self.0 |= source.0;
+    }
+}
+
+impl Hash for Slot {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let Slot {
+            rec: _,
+            rec_digest,
+            op,
+            rt,
+            ws,
+            dirty_deleted,
+            pending,
+            used,
+            ghost,
+            restored,
+            cleanup_skipped,
+            polled,
+        } = self;
+        rec_digest.hash(state);
+        op.hash(state);
+        rt.hash(state);
+        ws.hash(state);
+        dirty_deleted.hash(state);
+        pending.hash(state);
+        used.hash(state);
+        ghost.hash(state);
+        restored.hash(state);
+        cleanup_skipped.hash(state);
+        polled.hash(state);
+    }
+}
+
+impl Slot {
+    /// Refreshes the record digest unless the record is `parent`'s very record.
+    fn refresh_digest(&mut self, parent: &Slot) {
+        let same = match (&self.rec, &parent.rec) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        self.rec_digest = if same {
+            parent.rec_digest
+        } else {
+            self.rec.as_ref().map_or(0, digest)
+        };
+    }
 }
 
 /// A cleanup in flight: one single-session cleanup per terminal slot, run in slot order.
@@ -436,6 +517,9 @@ pub struct CheckModel {
     pub only: Option<&'static str>,
     /// Record writes (`SeedRecord`, `Reduce`) never fail (the store is reliable).
     pub reliable_store: bool,
+    /// Each observation source reports at most once per tick (the daemon
+    /// polls on intervals); unpaced, they may report any number of times.
+    pub paced: bool,
     /// The facts offered.
     pub alphabet: Alphabet,
     /// `sometimes` properties already reached in this run: stateright records
@@ -489,6 +573,7 @@ impl CheckModel {
             mutant,
             only: None,
             reliable_store: false,
+            paced: true,
             reached: None,
             alphabet: Alphabet::new(Profile::Full),
             cfg: fixtures::config()?,
@@ -646,7 +731,8 @@ impl CheckModel {
             if let Some(rec) = &slot.rec {
                 let terminal = rec.is_terminal();
                 let spawned = rec.metadata.spawned_at.is_some();
-                if !terminal && spawned {
+                let ready = |source| !(self.paced && slot.polled.has(source));
+                if !terminal && spawned && ready(Polled::PROBE) {
                     out.extend(
                         self.alphabet
                             .probes
@@ -657,7 +743,7 @@ impl CheckModel {
                 if terminal && rec.metadata.runtime_handle.is_some() {
                     out.push(Action::Reclaim(n));
                 }
-                if running {
+                if running && ready(Polled::ACTIVITY) {
                     out.extend(
                         self.alphabet
                             .activities
@@ -669,10 +755,10 @@ impl CheckModel {
                     && !terminal
                     && spawned
                     && matches!(rec.lifecycle.pr.state, PrState::None | PrState::Open);
-                if scm_target {
+                if scm_target && ready(Polled::SCM) {
                     out.extend(self.alphabet.scm.iter().map(|f| Action::Scm(n, *f)));
                 }
-                if !terminal && spawned {
+                if !terminal && spawned && ready(Polled::RACE) {
                     out.extend(self.alphabet.races.iter().map(|k| Action::Race(n, *k)));
                 }
             }
@@ -774,20 +860,20 @@ impl CheckModel {
                     self.feed(n, i, Event::DeliveryFailed { reaction }, v);
                 }
             }
-            Action::Probe(i, r, p) => {
+            Action::Probe(i, r, p) => self.observe(n, i, Polled::PROBE, |n| {
                 self.feed(n, usize::from(i), fixtures::probe_event(r, p), v);
-            }
-            Action::Activity(i, st, valid) => {
+            }),
+            Action::Activity(i, st, valid) => self.observe(n, i, Polled::ACTIVITY, |n| {
                 self.feed(n, usize::from(i), fixtures::activity_event(st, valid), v);
-            }
-            Action::Scm(i, f) => {
+            }),
+            Action::Scm(i, f) => self.observe(n, i, Polled::SCM, |n| {
                 self.feed(n, usize::from(i), f.event(), v);
-            }
-            Action::Race(i, k) => {
+            }),
+            Action::Race(i, k) => self.observe(n, i, Polled::RACE, |n| {
                 if let Some(pair) = RACES.get(usize::from(k)) {
                     self.race(n, usize::from(i), *pair, v);
                 }
-            }
+            }),
             Action::ProcessExits(i) => {
                 for r in n.slots[usize::from(i)].rt.iter_mut() {
                     if *r == Rt::Running {
@@ -816,6 +902,9 @@ impl CheckModel {
             Action::Restart => self.restart(n, v),
             Action::Tick => {
                 n.clock += 1;
+                for slot in &mut n.slots {
+                    slot.polled = Polled::default();
+                }
                 if n.up {
                     for i in 0..n.slots.len() {
                         if n.slots[i].rec.as_ref().is_some_and(|r| !r.is_terminal()) {
@@ -824,6 +913,20 @@ impl CheckModel {
                     }
                 }
             }
+        }
+    }
+
+    /// Feeds one observation from `source`, marking the source heard from
+    /// this tick (paced runs only) when it changed anything. An observation
+    /// that changed nothing stays a self-loop: the state it would lead to can
+    /// do only what its parent can, so marking it would split states for
+    /// nothing.
+    fn observe(&self, n: &mut State, i: u8, source: Polled, feed: impl FnOnce(&mut State)) {
+        let i = usize::from(i);
+        let before = self.paced.then(|| n.slots[i].clone());
+        feed(n);
+        if before.is_some_and(|b| b != n.slots[i]) {
+            n.slots[i].polled.add(source);
         }
     }
 
@@ -1627,6 +1730,9 @@ impl stateright::Model for CheckModel {
         let mut v = Viol::default();
         self.apply(&mut n, a, &mut v);
         self.normalize(&mut n);
+        for (new, old) in n.slots.iter_mut().zip(&s.slots) {
+            new.refresh_digest(old);
+        }
         self.world_check(s, &n, &mut v);
         if v.mask != 0 {
             n.broken = Some(Arc::new(Broken {
