@@ -131,6 +131,8 @@ struct World {
     /// Runtimes of terminal records before the op (reclaim candidates it did not cause).
     reclaimable: BTreeSet<Handle>,
     executed: usize,
+    /// Advances that did not take effect (a failed record write, asked again).
+    stalls: usize,
     faults: BTreeMap<usize, Fault>,
     log: Vec<String>,
 }
@@ -147,6 +149,7 @@ impl World {
             dirty_seen: BTreeSet::new(),
             reclaimable: BTreeSet::new(),
             executed: 0,
+            stalls: 0,
             faults: BTreeMap::new(),
             log: Vec::new(),
         }
@@ -296,9 +299,11 @@ impl World {
         }
     }
 
+    /// A step error or a missing record is a refusal (asking again cannot
+    /// help); only the store itself fails, and this fake store never does.
     fn reduce(&mut self, session: &SessionId, event: Event) -> Outcome {
         let Some(rec) = self.records.get_mut(session) else {
-            return Outcome::Failed("no such session".into());
+            return Outcome::Refused("no such session".into());
         };
         let input = Input {
             session: session.clone(),
@@ -306,7 +311,7 @@ impl World {
             event,
         };
         match lcm::step(rec, &input, &self.cfg) {
-            Err(e) => Outcome::Failed(e.to_string()),
+            Err(e) => Outcome::Refused(e.to_string()),
             Ok(decision) => {
                 if let Some(patch) = decision.patch() {
                     rec.apply(patch).expect("the fake store has one writer");
@@ -359,12 +364,23 @@ impl World {
             _ => self.effect(&action),
         };
         self.log.push(format!("#{idx} {action} -> {outcome}"));
-        op.advance(outcome);
-        assert!(
-            op.max_steps() < bound,
-            "max_steps must drop on every advance\n{}",
-            self.trace()
-        );
+        let before = op.clone();
+        match op.advance(outcome) {
+            Progress::Advanced => assert!(
+                op.max_steps() < bound,
+                "max_steps must drop on every advance\n{}",
+                self.trace()
+            ),
+            Progress::Stalled => {
+                assert_eq!(
+                    *op,
+                    before,
+                    "a stall leaves the op unchanged\n{}",
+                    self.trace()
+                );
+                self.stalls += 1;
+            }
+        }
         true
     }
 
@@ -389,7 +405,9 @@ impl World {
     fn run(&mut self, mut op: Operation) -> OpResult {
         let budget = op.max_steps();
         let start = self.executed;
+        let stalls = self.stalls;
         while self.step_op(&mut op) {}
+        let stalls = self.stalls - stalls;
         let crashes = self
             .faults
             .range(start..self.executed)
@@ -397,8 +415,8 @@ impl World {
             .count();
         let used = self.executed - start;
         assert!(
-            used <= budget + crashes,
-            "{used} actions > max_steps {budget} + {crashes} crashes\n{}",
+            used <= budget + crashes + stalls,
+            "{used} actions > max_steps {budget} + {crashes} crashes + {stalls} stalls\n{}",
             self.trace()
         );
         let Next::Done(result) = op.next() else {
@@ -604,6 +622,24 @@ fn restore_scenario(name: &'static str, world: World) -> Scenario {
     Scenario { name, world, op }
 }
 
+/// A restore of a session killed without freeing its runtime (it may still run).
+fn restore_beside_old_runtime() -> Scenario {
+    let alive = World::new()
+        .spawned("s1", "app", SessionKind::Worker)
+        .terminated("s1");
+    restore_scenario("restore while the old runtime still runs", alive)
+}
+
+/// After a failed restore, a second one without faults; returns the world after it.
+fn restore_again(world: World) -> World {
+    assert!(world.rec("s1").is_terminal(), "{}", world.trace());
+    let mut world = world.ready().with_faults(&[]);
+    let result = world.run(restore_op(&world, "r2"));
+    assert!(result.is_ok(), "{result}\n{}", world.trace());
+    world.check(&result);
+    world
+}
+
 fn cleanup_world() -> World {
     World::new()
         // s1: died; stale runtime handle, clean workspace.
@@ -648,12 +684,7 @@ fn scenarios() -> Vec<Scenario> {
             dead_world().with_agent_session("s1", "agent-abc"),
         ),
         restore_scenario("restore after cleanup", dead_world().cleaned("s1")),
-        restore_scenario(
-            "restore while the old runtime still runs",
-            World::new()
-                .spawned("s1", "app", SessionKind::Worker)
-                .terminated("s1"),
-        ),
+        restore_beside_old_runtime(),
         cleanup_scenario("cleanup"),
     ]
 }
@@ -1050,6 +1081,152 @@ fn a_kill_that_cannot_be_recorded_destroys_nothing() {
     assert!(world.runtimes.contains_key(&h("rt-s1")));
 }
 
+// ------------------------------------------- record writes that must land --
+
+/// Runs a scenario with faults like [`run_faulted`], and also checks that
+/// `max_steps` never grows and that a stall leaves the op exactly as it was;
+/// then checks the world after the op (SPEC §7.7-7.9).
+fn run_stalling(s: &Scenario, faults: &[(usize, Fault)]) -> (World, OpResult) {
+    let mut world = s.world.clone().with_faults(faults);
+    let mut op = s.op.clone();
+    loop {
+        let (before, stalls) = (op.clone(), world.stalls);
+        if !world.step_op(&mut op) {
+            break;
+        }
+        if world.stalls > stalls {
+            assert_eq!(op, before, "a stall leaves the op unchanged");
+        }
+        assert!(op.max_steps() <= before.max_steps(), "{}", world.trace());
+    }
+    let Next::Done(result) = op.next() else {
+        panic!("not done");
+    };
+    world.check(&result);
+    (world, result)
+}
+
+/// A spawn with these faults, which must fail after exactly `stalls` stalls.
+fn failed_spawn(faults: &[(usize, Fault)], stalls: usize) -> (World, Failure) {
+    let (world, result) = run_stalling(&spawn_scenario("spawn", false), faults);
+    assert_eq!(world.stalls, stalls, "{}", world.trace());
+    let failure = result.failure().cloned().expect("the spawn fails");
+    (world, failure)
+}
+
+/// (10) A rollback never gives up its errored mark on a failed store write:
+/// it asks for the same write again until the store takes it, and ends with
+/// the record errored and nothing leaked.
+#[test]
+fn a_rollback_retries_its_errored_mark_until_the_store_takes_it() {
+    // #2 create_runtime fails; the rollback destroys the runtime (#3) and the
+    // workspace (#4), then its errored mark fails three times (#5..#7).
+    let fail = Fault::Fail;
+    let (world, failure) = failed_spawn(&[(2, fail), (5, fail), (6, fail), (7, fail)], 3);
+    let marks = world
+        .log
+        .iter()
+        .filter(|l| l.contains("kill_requested(error)"));
+    assert_eq!(
+        marks.count(),
+        4,
+        "the same write, asked again\n{}",
+        world.trace()
+    );
+    assert_eq!(failure.step, Step::CreateRuntime);
+    assert_eq!(failure.record, RecordFate::Errored);
+    assert!(failure.runtime.is_freed() && failure.workspace.is_freed());
+    let status = display_status(&world.rec("s1").lifecycle);
+    assert_eq!(status, DisplayStatus::Errored);
+    assert!(world.runtimes.is_empty() && world.workspaces.is_empty());
+}
+
+/// (11) The hand-off of what a rollback could not destroy is retried the same
+/// way: the record ends up naming the leftover, so nothing lives on unowned.
+#[test]
+fn a_rollback_retries_handing_its_leftovers_to_the_record() {
+    // #2 create_runtime fails; #3 destroys the runtime; #4 cannot delete the
+    // workspace; the adoption (#5, #6) fails twice, then lands (#7); #8 marks it.
+    let fail = Fault::Fail;
+    let (world, failure) = failed_spawn(&[(2, fail), (4, fail), (5, fail), (6, fail)], 2);
+    assert!(matches!(failure.workspace, Fate::Leaked { .. }));
+    assert_eq!(failure.record, RecordFate::Errored);
+    let rec = world.rec("s1");
+    assert_eq!(rec.metadata.workspace_path, Some(h("/ws/s1")), "adopted");
+    assert_eq!(display_status(&rec.lifecycle), DisplayStatus::Errored);
+    assert!(world.workspaces.contains_key(&h("/ws/s1")));
+}
+
+/// A refused record write (the record is gone) still settles: asking again
+/// cannot succeed, and the result says the record was not marked.
+#[test]
+fn a_refused_errored_mark_settles_and_is_reported() {
+    let (_, failure) = failed_spawn(&[(2, Fault::Fail), (5, Fault::Refuse)], 0);
+    assert!(
+        matches!(failure.record, RecordFate::Unmarked(_)),
+        "{failure}"
+    );
+}
+
+/// (12) A restore never starts an agent while the previous one may still run:
+/// when the old runtime cannot be stopped, the restore fails before the claim
+/// and before creating anything; the session stays terminal, still names the
+/// old runtime (for the reaper), and can be restored again later.
+#[test]
+fn a_restore_that_cannot_stop_the_old_runtime_creates_nothing() {
+    let s = restore_beside_old_runtime();
+    let before = s.world.rec("s1").clone();
+    // #1 stopping the old runtime fails; so does the rollback's second try (#2).
+    let (world, result) = run_stalling(&s, &[(1, Fault::Fail), (2, Fault::Fail)]);
+    check_outcome(&s, &world, &result);
+    let failure = result.failure().unwrap();
+    assert_eq!(failure.step, Step::StopPreviousRuntime);
+    assert_eq!(failure.record, RecordFate::Unchanged);
+    assert!(matches!(failure.runtime, Fate::Leaked { .. }));
+    assert!(
+        !world
+            .log
+            .iter()
+            .any(|l| l.contains("create_runtime") || l.contains("reopened")),
+        "nothing created, nothing claimed\n{}",
+        world.trace()
+    );
+    let rec = world.rec("s1");
+    assert_eq!(rec.lifecycle, before.lifecycle, "still terminal, as it was");
+    assert_eq!(rec.metadata.runtime_handle, Some(h("rt-s1")));
+    assert_eq!(world.runtimes.len(), 1);
+
+    // Once the old runtime can be stopped, a second restore starts exactly one agent.
+    let world = restore_again(world);
+    assert_eq!(
+        world.runtimes.keys().cloned().collect::<Vec<_>>(),
+        [h("rt-s1-r2")]
+    );
+}
+
+/// The seed-623 class: a restore whose claim succeeded but whose rollback
+/// could not hand the old runtime back used to finish with that runtime
+/// unowned, and the next restore started a second agent. Now the old runtime
+/// is stopped before the claim, and every hand-off is retried: whatever the
+/// outcomes (with store failures), no two runtimes ever live at once.
+#[test]
+fn restores_with_failing_writes_never_run_two_agents() {
+    let s = restore_beside_old_runtime();
+    let n = 8;
+    for i in 0..n {
+        for j in i..n {
+            for fi in FAILURES {
+                let (world, result) = run_faulted(&s, &[(i, fi), (j + 1, Fault::Fail)]);
+                world.check(&result);
+                if !result.is_ok() {
+                    let world = restore_again(world);
+                    assert_eq!(world.runtimes.len(), 1, "{}", world.trace());
+                }
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------- racing restores --
 
 /// (6) Two restores planned from the same terminal record, in every
@@ -1062,10 +1239,11 @@ fn racing_restores_start_one_agent() {
     let b = restore_op(&world, "b");
     let mut leaves = 0;
     interleave(&world, [a, b], &mut Vec::new(), &mut leaves);
-    // The winner takes 5 actions, the loser 3 (its failed claim, then handing
-    // the kept workspace to the record): 2 winners x (C(8,3) = 56 merges - 16
-    // where the loser would claim first) = 80.
-    assert_eq!(leaves, 80);
+    // The winner takes 5 actions, the loser 4 (restoring the workspace,
+    // stopping the old runtime, its failed claim, then handing the kept
+    // workspace to the record): 2 winners x (C(9,4) = 126 merges - 45 where
+    // the loser would claim first) = 162.
+    assert_eq!(leaves, 162);
 }
 
 fn interleave(world: &World, ops: [Operation; 2], order: &mut Vec<usize>, leaves: &mut usize) {
@@ -1314,7 +1492,11 @@ fn explore(
                 Outcome::Refused("y".into()),
             ] {
                 let mut next = op.clone();
-                next.advance(outcome.clone());
+                if next.advance(outcome.clone()) == Progress::Stalled {
+                    // A self-loop: the same op asks for the same action again.
+                    assert_eq!(&next, op, "{action} -> {outcome}: a stall changed the op");
+                    continue;
+                }
                 assert!(next.max_steps() < bound, "{action} -> {outcome}");
                 path.push(Ev::Did(action.clone(), outcome));
                 explore(&next, crashes, budget, path, leaves, check);
@@ -1564,7 +1746,10 @@ fn a_finished_op_ignores_further_outcomes() {
         panic!("not done")
     };
     let before = op.clone();
-    op.advance(Outcome::Failed("late".into()));
+    assert_eq!(
+        op.advance(Outcome::Failed("late".into())),
+        Progress::Stalled
+    );
     assert_eq!(op, before);
     assert_eq!(op.next(), Next::Done(result));
     assert_eq!(op.clone().recover(), op);

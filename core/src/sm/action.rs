@@ -104,6 +104,11 @@ impl Action {
 /// For record writes (`SeedRecord`, `Reduce`) anything but `Ok` means nothing
 /// was written: a store write is one transaction, and a driver that cannot tell
 /// whether it committed must treat that like a crash (stop; `recover` later).
+/// There, `Failed` is the store's own failure (I/O, too many revision
+/// conflicts: trying again may work), and `Refused` is a deliberate no (the
+/// reducer rejected the input, the id exists, the record is gone: trying again
+/// cannot work). The difference matters where an operation must not give up
+/// (see [`Progress::Stalled`]).
 /// For external resources (workspace, runtime) `Failed` may have half-happened
 /// (a timeout), so rollbacks destroy them anyway; `Refused` means the driver
 /// deliberately did nothing.
@@ -116,6 +121,23 @@ pub enum Outcome {
     Failed(String),
     /// Deliberately not done (a dirty workspace, an id already in use).
     Refused(String),
+}
+
+/// What [`advance`](super::Operation::advance) made of an outcome, so the
+/// driver knows whether to go on at once or to try the same action later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    /// The outcome took effect: the operation moved on and its
+    /// [`max_steps`](super::Operation::max_steps) dropped. Persist it and go on.
+    Advanced,
+    /// A record write the operation cannot give up on (a rollback's or a
+    /// teardown's hand-off to the record) failed and wrote nothing: the
+    /// operation is unchanged and asks for the same action again. Retry it
+    /// later, with a backoff; an operation that finished instead would leave
+    /// a leak that no record and no intent owns. A finished operation, which
+    /// ignores outcomes, answers this too.
+    Stalled,
 }
 
 impl fmt::Display for Outcome {

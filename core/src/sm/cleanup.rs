@@ -3,7 +3,7 @@
 //! workspace (a dirty one is skipped, never forced), then tell the record.
 //! Orchestrators are never reclaimed.
 
-use super::action::{Next, Outcome};
+use super::action::{Next, Outcome, Progress};
 use super::result::{CleanupReport, Fate, OpResult};
 use super::teardown::Teardown;
 use super::{OpId, Operation};
@@ -71,14 +71,17 @@ impl CleanupOp {
         }
     }
 
-    pub(crate) fn advance(&mut self, outcome: Outcome) {
-        if let Some(item) = self
+    pub(crate) fn advance(&mut self, outcome: Outcome) -> Progress {
+        let Some(item) = self
             .items
             .iter_mut()
             .skip(self.current)
             .find(|t| !t.is_finished())
-        {
-            item.advance(outcome);
+        else {
+            return Progress::Stalled;
+        };
+        if item.advance(outcome) == Progress::Stalled {
+            return Progress::Stalled;
         }
         while self
             .items
@@ -87,6 +90,7 @@ impl CleanupOp {
         {
             self.current += 1;
         }
+        Progress::Advanced
     }
 
     /// After a crash a cleanup finishes forward: every action is idempotent.

@@ -2,7 +2,7 @@
 //! crash mid-spawn) can still be killed; then destroy only the runtime and
 //! workspace whose handles exist; then tell the record what was freed.
 
-use super::action::{Action, Next, Outcome};
+use super::action::{Action, Next, Outcome, Progress};
 use super::result::{Failure, Fate, KillReport, OpKind, OpResult, RecordFate, Step};
 use super::rollback::cause;
 use super::teardown::Teardown;
@@ -80,13 +80,15 @@ impl KillOp {
         }
     }
 
-    pub(crate) fn advance(&mut self, outcome: Outcome) {
+    pub(crate) fn advance(&mut self, outcome: Outcome) -> Progress {
         match (&mut self.stage, outcome) {
             (Stage::RecordKill, Outcome::Ok) => {
                 self.stage = Stage::TearDown;
                 self.settle();
             }
-            // Not recorded: destroy nothing (the session would look alive with its agent gone).
+            // Not recorded: destroy nothing (the session would look alive with
+            // its agent gone). Nothing is orphaned: the live record still owns
+            // its handles, so giving up here is safe.
             (Stage::RecordKill, outcome) => {
                 let untouched = |h: &Option<Handle>| match h {
                     Some(handle) => Fate::Kept {
@@ -106,11 +108,13 @@ impl KillOp {
                 }));
             }
             (Stage::TearDown, outcome) => {
-                self.teardown.advance(outcome);
+                let progress = self.teardown.advance(outcome);
                 self.settle();
+                return progress;
             }
-            (Stage::Done { .. }, _) => {}
+            (Stage::Done { .. }, _) => return Progress::Stalled,
         }
+        Progress::Advanced
     }
 
     /// After a crash a kill finishes forward: its current action is idempotent

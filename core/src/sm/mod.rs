@@ -8,23 +8,48 @@
 //! 1. Plan: [`plan_spawn`], [`plan_kill`], [`plan_restore`] or [`plan_cleanup`].
 //!    Planning is pure validation; an error means nothing was created.
 //! 2. Persist the [`Operation`] as the write-ahead intent (it serializes).
-//! 3. Call [`Operation::next`]. On [`Next::Act`], execute the action, call
-//!    [`Operation::advance`] with its [`Outcome`], persist the operation again,
-//!    and repeat. On [`Next::Done`], report the [`OpResult`] and delete the intent.
+//! 3. Call [`Operation::next`]. On [`Next::Act`], execute the action and call
+//!    [`Operation::advance`] with its [`Outcome`]. On [`Progress::Advanced`],
+//!    persist the operation again and repeat. On [`Progress::Stalled`] the
+//!    operation is unchanged and asks for the same action again: retry it
+//!    later (with a backoff; there is nothing new to persist). On
+//!    [`Next::Done`], report the [`OpResult`] and delete the intent.
 //! 4. After a crash, load every intent, call [`Operation::recover`], and resume
 //!    at step 3. The action in flight may or may not have happened; recovery
 //!    assumes neither (every action is idempotent): a spawn or a restore rolls
 //!    back whatever it may have created, a kill or a cleanup finishes forward.
 //!
-//! Every operation finishes within [`Operation::max_steps`] actions (SPEC §7.19):
-//! the bound drops with every `advance` and never grows on `recover`.
+//! Every operation finishes within [`Operation::max_steps`] advances that take
+//! effect (SPEC §7.19): the bound drops with every [`Progress::Advanced`], a
+//! stall leaves it (and the whole operation) unchanged, and it never grows on
+//! `recover`. How long a stall lasts is the store's business, not the core's.
+//!
+//! # Record writes that are never given up
+//!
+//! A record write (`SeedRecord`, `Reduce`) answered with anything but `Ok`
+//! wrote nothing; when the driver cannot tell, it stops as if it crashed. A
+//! forward step treats either answer as the operation's failure and rolls back
+//! (or, for a kill that could not be recorded, gives up having destroyed
+//! nothing: the live record still owns everything). But the writes that hand
+//! the aftermath to the record — a rollback's `Adopted` (what it could not
+//! destroy) and `KillRequested { kind: Error }` (the errored mark), and a
+//! teardown's `Released` (what it freed) — are never given up on
+//! [`Outcome::Failed`] (the store failed; it may work later): the operation
+//! stalls there and asks for the same write again. An operation that finished
+//! without them would leave a leak nobody owns — a runtime or workspace no
+//! record names, a record stuck `spawning` or half-open — with no intent left
+//! to re-drive it (SPEC §7.8). One still in flight is an intent: the driver
+//! retries it, and after a crash recovery re-drives it. [`Outcome::Refused`]
+//! (the record is gone, the reducer said no) still settles, because asking
+//! again cannot succeed; the result then names what was left.
 //!
 //! What the driver must guarantee:
 //! - Fresh session ids and fresh runtime handles for every spawn and restore
 //!   (a rollback destroys its planned handle; a reused name could be another
 //!   agent's).
-//! - A record write (`SeedRecord`, `Reduce`) answered with anything but `Ok`
-//!   wrote nothing; when the driver cannot tell, it stops as if it crashed.
+//! - A record write answered `Failed` is one the store may accept later (I/O,
+//!   too many revision conflicts); `Refused` is one it never will (a step
+//!   error, an unknown session, an id in use).
 //! - One operation per session at a time (a cleanup counts for each of its
 //!   sessions). Plans read a snapshot of the record; only racing restores are
 //!   arbitrated by the core itself, through the `Reopened` claim.
@@ -41,7 +66,7 @@ mod rollback;
 mod spawn;
 mod teardown;
 
-pub use action::{Action, Next, Outcome};
+pub use action::{Action, Next, Outcome, Progress};
 pub use branch::{validate_branch, BranchRule};
 pub use cleanup::{plan_cleanup, CleanupOp};
 pub use command::{agent_env, render_command, shell_quote, CommandVars, TemplateError};
@@ -132,8 +157,10 @@ impl Operation {
         }
     }
 
-    /// Reports the outcome of the action `next` last returned. Ignored once done.
-    pub fn advance(&mut self, outcome: Outcome) {
+    /// Reports the outcome of the action `next` last returned, and says whether
+    /// it took effect or the same action must be retried (see the module docs).
+    /// Ignored once done (answered [`Progress::Stalled`]).
+    pub fn advance(&mut self, outcome: Outcome) -> Progress {
         match self {
             Operation::Spawn(op) => op.advance(outcome),
             Operation::Kill(op) => op.advance(outcome),
@@ -154,8 +181,9 @@ impl Operation {
         }
     }
 
-    /// An upper bound on the actions `next` will still ask for, whatever the
-    /// outcomes; it drops with every `advance` and never grows on `recover`.
+    /// An upper bound on the advances that still take effect, whatever the
+    /// outcomes; it drops with every [`Progress::Advanced`], stays on a stall,
+    /// and never grows on `recover`.
     pub fn max_steps(&self) -> usize {
         match self {
             Operation::Spawn(op) => op.max_steps(),

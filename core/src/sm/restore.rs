@@ -1,14 +1,17 @@
 //! Restore (SPEC §5): reopen a terminal session and start its agent again,
 //! resuming the agent's own session when possible, else relaunching it fresh
-//! from the stored prompt. The `Reopened` write is the claim (a revision-checked
-//! write that only succeeds on a terminal record), made before any runtime
-//! exists, so two racing restores cannot both start an agent. Once claimed, a
-//! runtime the terminal record still names (a kill whose destroy failed) is
-//! stopped before the new one starts, so there are never two agents. A failure
-//! after the claim destroys the new runtime, never the workspace (it holds the
-//! agent's earlier work), and leaves the session terminal again, restorable.
+//! from the stored prompt. First, a runtime the terminal record still names (a
+//! kill whose destroy failed) is stopped: if it cannot be, the restore fails
+//! having created and changed nothing (the session stays terminal and
+//! restorable, and its record still names that runtime for the reaper), so a
+//! restore never starts an agent beside one that may still run. Then the
+//! `Reopened` write is the claim (a revision-checked write that only succeeds
+//! on a terminal record), made before any runtime exists, so two racing
+//! restores cannot both start an agent. A failure after the claim destroys the
+//! new runtime, never the workspace (it holds the agent's earlier work), and
+//! leaves the session terminal again, restorable.
 
-use super::action::{Action, Next, Outcome};
+use super::action::{Action, Next, Outcome, Progress};
 use super::branch::validate_branch;
 use super::command::{agent_env, render_command, CommandVars};
 use super::error::SmError;
@@ -151,8 +154,8 @@ pub struct RestoreOp {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 enum Stage {
     RestoreWorkspace,
-    Reopen,
     StopPreviousRuntime(Handle),
+    Reopen,
     CreateRuntime,
     ReportSpawned,
     RollingBack(Rollback),
@@ -201,13 +204,13 @@ impl RestoreOp {
                 branch: self.branch.clone(),
                 path: self.workspace_path.clone(),
             },
-            Stage::Reopen => Action::Reduce {
-                session,
-                event: Event::Reopened,
-            },
             Stage::StopPreviousRuntime(handle) => Action::DestroyRuntime {
                 session,
                 handle: handle.clone(),
+            },
+            Stage::Reopen => Action::Reduce {
+                session,
+                event: Event::Reopened,
             },
             Stage::CreateRuntime => self.create_runtime(),
             Stage::ReportSpawned => Action::Reduce {
@@ -229,17 +232,17 @@ impl RestoreOp {
         Next::Act(act)
     }
 
-    pub(crate) fn advance(&mut self, outcome: Outcome) {
+    pub(crate) fn advance(&mut self, outcome: Outcome) -> Progress {
         let rt = Some(self.runtime_handle.clone());
         match (&mut self.stage, outcome) {
-            (Stage::RestoreWorkspace, Outcome::Ok) => self.stage = Stage::Reopen,
-            (Stage::Reopen, Outcome::Ok) => {
+            (Stage::RestoreWorkspace, Outcome::Ok) => {
                 self.stage = match self.previous_runtime.clone() {
                     Some(handle) => Stage::StopPreviousRuntime(handle),
-                    None => Stage::CreateRuntime,
+                    None => Stage::Reopen,
                 };
             }
-            (Stage::StopPreviousRuntime(_), Outcome::Ok) => self.stage = Stage::CreateRuntime,
+            (Stage::StopPreviousRuntime(_), Outcome::Ok) => self.stage = Stage::Reopen,
+            (Stage::Reopen, Outcome::Ok) => self.stage = Stage::CreateRuntime,
             (Stage::CreateRuntime, Outcome::Ok) => self.stage = Stage::ReportSpawned,
             (Stage::ReportSpawned, Outcome::Ok) => {
                 self.stage = Stage::done(OpResult::Restored {
@@ -251,15 +254,16 @@ impl RestoreOp {
             (Stage::RestoreWorkspace, outcome) => {
                 self.roll_back(Step::RestoreWorkspace, cause(outcome), None, false);
             }
+            // The old agent may still run: starting another would make two. Give
+            // up before the claim (trying the old runtime once more on the way
+            // out); the terminal record still names it, for the reaper.
+            (Stage::StopPreviousRuntime(handle), outcome) => {
+                let previous = Some(handle.clone());
+                self.roll_back(Step::StopPreviousRuntime, cause(outcome), previous, false);
+            }
             // Lost the claim (the session is live: another restore won) or the
             // write failed: nothing was written, nothing to undo.
             (Stage::Reopen, outcome) => self.roll_back(Step::Reopen, cause(outcome), None, false),
-            // The old agent may still run: starting another would make two. Undo
-            // the claim (trying the old runtime once more on the way out).
-            (Stage::StopPreviousRuntime(handle), outcome) => {
-                let previous = Some(handle.clone());
-                self.roll_back(Step::StopPreviousRuntime, cause(outcome), previous, true);
-            }
             (Stage::CreateRuntime, Outcome::Refused(e)) => {
                 self.roll_back(Step::CreateRuntime, Cause::Refused(e), None, true);
             }
@@ -271,11 +275,13 @@ impl RestoreOp {
                 self.roll_back(Step::ReportSpawned, cause(outcome), rt, true);
             }
             (Stage::RollingBack(rb), outcome) => {
-                rb.advance(outcome);
+                let progress = rb.advance(outcome);
                 self.settle();
+                return progress;
             }
-            (Stage::Done { .. }, _) => {}
+            (Stage::Done { .. }, _) => return Progress::Stalled,
         }
+        Progress::Advanced
     }
 
     /// After a crash: once the claim may have been made, roll back to terminal.
@@ -283,13 +289,13 @@ impl RestoreOp {
         let rt = Some(self.runtime_handle.clone());
         let undo = match &self.stage {
             Stage::RestoreWorkspace => Some((Step::RestoreWorkspace, None, false)),
-            // Marking an unclaimed (still terminal) record errored is harmless.
-            // A claim forgets the previous runtime's handle: stop it now, or
-            // nothing would name it any more.
-            Stage::Reopen => Some((Step::Reopen, self.previous_runtime.clone(), true)),
+            // Unclaimed: the record still names the old runtime; try it once more.
             Stage::StopPreviousRuntime(handle) => {
-                Some((Step::StopPreviousRuntime, Some(handle.clone()), true))
+                Some((Step::StopPreviousRuntime, Some(handle.clone()), false))
             }
+            // The claim may have happened (the old runtime is already stopped).
+            // Marking an unclaimed (still terminal) record errored is harmless.
+            Stage::Reopen => Some((Step::Reopen, None, true)),
             Stage::CreateRuntime => Some((Step::CreateRuntime, rt, true)),
             Stage::ReportSpawned => Some((Step::ReportSpawned, rt, true)),
             Stage::RollingBack(_) | Stage::Done { .. } => None,
@@ -305,8 +311,8 @@ impl RestoreOp {
         let forward = |done: usize| FORWARD + stop - done + ROLLBACK;
         match &self.stage {
             Stage::RestoreWorkspace => forward(0),
-            Stage::Reopen => forward(1),
-            Stage::StopPreviousRuntime(_) => forward(2),
+            Stage::StopPreviousRuntime(_) => forward(1),
+            Stage::Reopen => forward(1 + stop),
             Stage::CreateRuntime => forward(2 + stop),
             Stage::ReportSpawned => forward(3 + stop),
             Stage::RollingBack(rb) => rb.remaining(),

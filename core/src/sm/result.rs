@@ -143,7 +143,8 @@ pub enum RecordFate {
     /// Terminal and restorable: marked `error_in_process` (display `errored`),
     /// or left as it was when it was already terminal (an unclaimed restore).
     Errored,
-    /// Marking it errored failed: it may stay `spawning` or half-open until killed.
+    /// Marking it errored was refused (the record is gone, or the reducer said
+    /// no); a failed store write is retried instead, never reported here.
     Unmarked(String),
 }
 
@@ -197,8 +198,9 @@ pub struct KillReport {
     pub runtime: Fate,
     /// What became of its workspace.
     pub workspace: Fate,
-    /// Set when telling the record what was freed failed; harmless, because
-    /// destroys are idempotent and a later cleanup repeats them.
+    /// Set when telling the record what was freed was refused (the record is
+    /// gone); a failed store write is retried instead. Harmless either way,
+    /// because destroys are idempotent and a later cleanup repeats them.
     pub release_error: Option<String>,
 }
 

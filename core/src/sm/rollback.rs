@@ -1,8 +1,19 @@
 //! Undoing a failed spawn or restore: destroy what may have been created (in
-//! reverse order of creation), then mark the record terminal `errored`, so no
-//! resource is left without a record and no record is left half-open.
+//! reverse order of creation), hand what could not be destroyed to the record
+//! (`Adopted`), then mark the record terminal `errored`, so no resource is left
+//! without a record and no record is left half-open.
+//!
+//! Destroys are best effort: a failed one is reported and its handle adopted.
+//! The two record writes are not: when one fails with [`Outcome::Failed`] (the
+//! store wrote nothing; it may work later) the rollback stays where it is and
+//! asks for the same write again ([`Progress::Stalled`]). A rollback that
+//! finished without them would be a leak nobody owns, or a record stuck
+//! `spawning`, with no intent left to re-drive it (SPEC §7.8); one still in
+//! flight is an intent the driver retries and recovery re-drives. Only a
+//! [`Outcome::Refused`] write (the record is gone, the reducer said no) settles
+//! without it, because asking again cannot succeed; the report then says so.
 
-use super::action::{Action, Outcome};
+use super::action::{Action, Outcome, Progress};
 use super::result::{Cause, Failure, Fate, OpKind, RecordFate, Step};
 use super::teardown::Teardown;
 use crate::domain::{Handle, KillKind, SessionId};
@@ -106,14 +117,19 @@ impl Rollback {
         }
     }
 
-    /// Records the outcome of the action `next` returned. Failures are best
-    /// effort: they are reported, and the rollback goes on.
-    pub(crate) fn advance(&mut self, outcome: Outcome) {
+    /// Records the outcome of the action `next` returned. A failed destroy is
+    /// best effort (reported, adopted); a failed record write stalls.
+    pub(crate) fn advance(&mut self, outcome: Outcome) -> Progress {
         // Mirrors `next`: whoever asked for the action gets its outcome.
         if self.teardown.next().is_some() {
-            self.teardown.advance(outcome);
-        } else if !self.adopted && self.leftovers().is_some() {
-            // Best effort: if the record cannot take them, the report still names them.
+            return self.teardown.advance(outcome);
+        }
+        if let Outcome::Failed(_) = outcome {
+            // The store wrote nothing: ask for the same write again.
+            return Progress::Stalled;
+        }
+        if !self.adopted && self.leftovers().is_some() {
+            // Refused (no record to take them): the report still names them.
             self.adopted = true;
         } else if self.record == RecordUndo::Pending {
             let fate = match outcome {
@@ -121,7 +137,10 @@ impl Rollback {
                 Outcome::Failed(why) | Outcome::Refused(why) => RecordFate::Unmarked(why),
             };
             self.record = RecordUndo::Settled { fate };
+        } else {
+            return Progress::Stalled;
         }
+        Progress::Advanced
     }
 
     /// An upper bound on the actions still to come.

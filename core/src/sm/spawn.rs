@@ -3,7 +3,7 @@
 //! at any step, rolls back in reverse so no resource outlives its record and no
 //! record stays `spawning`.
 
-use super::action::{Action, Next, Outcome};
+use super::action::{Action, Next, Outcome, Progress};
 use super::branch::validate_branch;
 use super::command::{agent_env, render_command, CommandVars};
 use super::error::SmError;
@@ -187,7 +187,7 @@ impl SpawnOp {
         Next::Act(act)
     }
 
-    pub(crate) fn advance(&mut self, outcome: Outcome) {
+    pub(crate) fn advance(&mut self, outcome: Outcome) -> Progress {
         let (rt, ws) = (
             Some(self.runtime_handle.clone()),
             Some(self.workspace_path.clone()),
@@ -228,11 +228,13 @@ impl SpawnOp {
                 self.roll_back(Step::ReportSpawned, Cause::Refused(e), rt, ws, true);
             }
             (Stage::RollingBack(rb), outcome) => {
-                rb.advance(outcome);
+                let progress = rb.advance(outcome);
                 self.settle();
+                return progress;
             }
-            (Stage::Done { .. }, _) => {}
+            (Stage::Done { .. }, _) => return Progress::Stalled,
         }
+        Progress::Advanced
     }
 
     /// After a crash: everything the reached step may have created is rolled back.

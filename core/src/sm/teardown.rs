@@ -1,9 +1,13 @@
 //! Tearing down a session's resources, shared by kill, cleanup and rollbacks:
 //! the runtime first (stop the agent), then the workspace, then, if asked, tell
 //! the record what was freed. A workspace is never deleted while its runtime
-//! may still run, and a dirty one is never forced.
+//! may still run, and a dirty one is never forced. Destroys are best effort;
+//! the hand-off to the record (`Released`) is not given up when the store
+//! fails (it stalls and is asked again, like a rollback's record writes), so
+//! the record never keeps naming what no longer exists because of a store
+//! hiccup; only a refusal (the record is gone) settles without it.
 
-use super::action::{Action, Outcome};
+use super::action::{Action, Outcome, Progress};
 use super::result::Fate;
 use crate::domain::{Handle, SessionId};
 use crate::lcm::Event;
@@ -81,7 +85,7 @@ impl Teardown {
     }
 
     /// Records the outcome of the action `next` returned.
-    pub(crate) fn advance(&mut self, outcome: Outcome) {
+    pub(crate) fn advance(&mut self, outcome: Outcome) -> Progress {
         match std::mem::replace(&mut self.stage, Stage::Finished) {
             Stage::DestroyRuntime(handle) => {
                 self.runtime_fate = match outcome {
@@ -100,13 +104,18 @@ impl Teardown {
                 };
                 self.after_workspace();
             }
-            Stage::Release => {
-                if outcome != Outcome::Ok {
-                    self.release_error = Some(outcome.to_string());
+            Stage::Release => match outcome {
+                Outcome::Ok => {}
+                Outcome::Refused(_) => self.release_error = Some(outcome.to_string()),
+                Outcome::Failed(_) => {
+                    // The store wrote nothing: ask for the same write again.
+                    self.stage = Stage::Release;
+                    return Progress::Stalled;
                 }
-            }
-            Stage::Finished => {}
+            },
+            Stage::Finished => return Progress::Stalled,
         }
+        Progress::Advanced
     }
 
     fn after_runtime(&mut self) {
@@ -183,10 +192,17 @@ mod tests {
         let mut log = Vec::new();
         let mut outcomes = outcomes.iter().cloned();
         while let Some(action) = t.next() {
-            let before = t.remaining();
+            let before = t.clone();
             log.push(action.to_string());
-            t.advance(outcomes.next().unwrap_or(Outcome::Ok));
-            assert!(t.remaining() < before, "teardown must make progress");
+            match t.advance(outcomes.next().unwrap_or(Outcome::Ok)) {
+                Progress::Advanced => {
+                    assert!(
+                        t.remaining() < before.remaining(),
+                        "teardown must make progress"
+                    );
+                }
+                Progress::Stalled => assert_eq!(t, before, "a stall changes nothing"),
+            }
         }
         (t, log)
     }
@@ -220,6 +236,24 @@ mod tests {
         assert_eq!(log, ["destroy_runtime s1 rt"]);
         assert!(matches!(t.runtime_fate(), Fate::Leaked { .. }));
         assert!(matches!(t.workspace_fate(), Fate::Kept { .. }));
+    }
+
+    #[test]
+    fn a_failed_release_is_asked_again_and_a_refused_one_settles() {
+        let t = Teardown::new("s1".into(), Some(h("rt")), None, true);
+        let failed = Outcome::Failed("disk full".into());
+        let (t, log) = run(t, &[Outcome::Ok, failed.clone(), failed, Outcome::Ok]);
+        assert_eq!(log.len(), 4, "{log:?}");
+        assert_eq!(log[1], log[3], "the same write, asked again");
+        assert!(t.is_finished() && t.release_error().is_none());
+
+        let t = Teardown::new("s1".into(), Some(h("rt")), None, true);
+        let (t, _) = run(t, &[Outcome::Ok, Outcome::Refused("no record".into())]);
+        assert!(t.is_finished());
+        assert_eq!(
+            t.release_error().map(String::as_str),
+            Some("refused: no record")
+        );
     }
 
     #[test]

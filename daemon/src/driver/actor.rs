@@ -59,8 +59,9 @@ pub(super) fn start(shared: Arc<Shared>, id: SessionId) -> mpsc::Sender<Msg> {
                     }
                 }
                 Msg::Op { op, reply } => {
+                    // `None`: stopped for shutdown; dropping the reply says so.
                     let result = ops::run(&shared, *op, Some((&id, &mut cache))).await;
-                    if let Some(reply) = reply {
+                    if let (Some(result), Some(reply)) = (result, reply) {
                         let _ = reply.send(result);
                     }
                 }

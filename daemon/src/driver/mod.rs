@@ -28,7 +28,7 @@ use ao_core::sm::{OpResult, Operation};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::{broadcast, mpsc, oneshot, Mutex};
+use tokio::sync::{broadcast, mpsc, oneshot, watch, Mutex};
 
 /// Everything the actors, timers and API share.
 pub struct Shared {
@@ -54,6 +54,10 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// The daemon's own URL, handed to agents as `AO_URL`.
     pub url: String,
+    /// Set once shutdown begins, so an operation waiting to retry a record
+    /// write stops (its intent stays for boot recovery) instead of holding
+    /// its actor past the shutdown limit.
+    stopping: watch::Sender<bool>,
 }
 
 /// Why a request to a session could not be served.
@@ -99,6 +103,7 @@ impl Shared {
             metrics: Metrics::default(),
             clock,
             url,
+            stopping: watch::Sender::new(false),
         })
     }
 
@@ -154,12 +159,15 @@ impl Shared {
                 rx.await.map_err(|_| DriverError::ShuttingDown)
             }
             // A cleanup spans sessions: it runs on its own and feeds each session's actor.
-            None => Ok(ops::run(self, op, None).await),
+            None => ops::run(self, op, None)
+                .await
+                .ok_or(DriverError::ShuttingDown),
         }
     }
 
     /// Stops every actor after it drains its queue (bounded by the caller's timeout).
     pub async fn drain(&self) {
+        self.stopping.send_replace(true);
         let actors: Vec<_> = std::mem::take(&mut *self.actors.lock().await)
             .into_values()
             .collect();

@@ -27,8 +27,10 @@
 //! profile ([`model::Profile`]) that closes exhaustively: `manage` (every
 //! command, outcome, crash and world change with a few facts) and `observe`
 //! (every fact, signal and racing write; operations succeed).
-//! `--reliable-store` excludes record-write failures, with which the checker
-//! finds rollbacks that give up and leave a record `spawning` (SPEC §7.8).
+//! `--reliable-store` excludes record-write failures (a smaller space). With
+//! them, a rollback's or a teardown's hand-off that the store fails leaves the
+//! operation unchanged, asking again: a stall, checked as such (not a §7.19
+//! step), and a self-loop in the state space.
 
 pub mod export;
 pub mod fixtures;

@@ -21,7 +21,7 @@ use ao_core::invariants::{
     WorldView, STEP_PROPERTIES, WORLD_PROPERTIES,
 };
 use ao_core::lcm::{self, reaction_for, Effect, Event, Input, NotificationKind};
-use ao_core::sm::{self, Next, OpId, OpResult, Operation, Outcome};
+use ao_core::sm::{self, Next, OpId, OpResult, Operation, Outcome, Progress};
 use ao_core::time::Timestamp;
 use ao_core::WireEnum;
 use std::hash::{Hash, Hasher};
@@ -952,7 +952,8 @@ impl CheckModel {
 
     /// Executes one action of `op` against slot `i`; advances the op unless
     /// the daemon crashed right after. Checks the op's ranking function
-    /// (`max_steps` drops on every action: SPEC §7.19).
+    /// (`max_steps` drops on every advance that takes effect: SPEC §7.19; a
+    /// stall, a failed record write asked again, leaves the op as it was).
     fn run_action(
         &self,
         n: &mut State,
@@ -976,8 +977,16 @@ impl CheckModel {
             self.crash(n);
             return false;
         }
-        op.advance(outcome);
+        let progress = op.advance(outcome);
         let after = op.max_steps();
+        if progress == Progress::Stalled {
+            if after != before || op.next() != Next::Act(action.clone()) {
+                v.add(PropertyId::OperationsFinish, || {
+                    format!("{} changed on a stall after `{action}`", op.kind())
+                });
+            }
+            return true;
+        }
         if after >= before {
             v.add(PropertyId::OperationsFinish, || {
                 format!(
@@ -1125,8 +1134,9 @@ impl CheckModel {
                 }
                 match self.feed(n, i, event.clone(), v) {
                     Fed::Written | Fed::Unchanged => Outcome::Ok,
-                    Fed::Unknown => Outcome::Failed("no such session".into()),
-                    Fed::Rejected(e) => Outcome::Failed(e),
+                    // Asking again cannot help: refused (only `Fail` is the store's).
+                    Fed::Unknown => Outcome::Refused("no such session".into()),
+                    Fed::Rejected(e) => Outcome::Refused(e),
                 }
             }
         }

@@ -19,7 +19,7 @@ use ao_core::invariants::{
 use ao_core::lcm::{
     self, ActivitySignal, Effect, Event, Input, PrFacts, RuntimeObservation, ScmObservation,
 };
-use ao_core::sm::{self, Action, Next, OpId, OpResult, Operation, Outcome};
+use ao_core::sm::{self, Action, Next, OpId, OpResult, Operation, Outcome, Progress};
 use ao_core::time::{Duration, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -99,6 +99,10 @@ enum Command {
     Kill(SessionId, KillKind),
     Restore(SessionId),
     Cleanup(ProjectId),
+    /// Two drivers restore at once: they bypass each other's lock, but not an
+    /// operation of another kind already running on the session (the core
+    /// arbitrates racing restores only; see the SM module docs).
+    RacingRestores(SessionId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +132,9 @@ enum Ev {
     Check(usize),
 }
 
+/// An operation the daemon runs: `steps` counts its advances that took
+/// effect (a stalled retry is not a step), `bound` is its `max_steps` at the
+/// start (or at recovery), for SPEC §7.19.
 #[derive(Clone, Debug)]
 struct Running {
     op: Operation,
@@ -952,15 +959,8 @@ impl<'s> Sim<'s> {
     fn race(&mut self, first: &RaceFact, second: &RaceFact) {
         let id = Self::sid(first.session());
         if let (RaceFact::Restore(_), RaceFact::Restore(_)) = (first, second) {
-            // Two drivers (two daemons, or a daemon and a CLI) restore at once:
-            // neither sees the other's lock, only the store's revision CAS.
-            self.note(
-                id.as_str(),
-                "script",
-                "race: two drivers restore at once".into(),
-            );
-            self.cmd_restore(&id);
-            self.cmd_restore(&id);
+            // Two drivers (two daemons, or a daemon and a CLI) restore at once.
+            self.command(Command::RacingRestores(id));
             return;
         }
         let Some(before) = self.world.store.records.get(&id).cloned() else {
@@ -996,7 +996,10 @@ impl<'s> Sim<'s> {
     /// The sessions a command would touch (a cleanup: the project's sessions).
     fn command_sessions(&self, c: &Command) -> Vec<SessionId> {
         match c {
-            Command::Spawn(s) | Command::Kill(s, _) | Command::Restore(s) => vec![s.clone()],
+            Command::Spawn(s)
+            | Command::Kill(s, _)
+            | Command::Restore(s)
+            | Command::RacingRestores(s) => vec![s.clone()],
             Command::Cleanup(p) => self
                 .world
                 .store
@@ -1036,6 +1039,16 @@ impl<'s> Sim<'s> {
             Command::Kill(s, kind) => self.cmd_kill(&s, kind),
             Command::Restore(s) => self.cmd_restore(&s),
             Command::Cleanup(p) => self.cmd_cleanup(&p),
+            Command::RacingRestores(s) => {
+                // Neither driver sees the other's lock, only the store's revision CAS.
+                self.note(
+                    s.as_str(),
+                    "script",
+                    "race: two drivers restore at once".into(),
+                );
+                self.cmd_restore(&s);
+                self.cmd_restore(&s);
+            }
         }
     }
 
@@ -1169,20 +1182,24 @@ impl<'s> Sim<'s> {
         };
         let kind = action_kind(&action);
         let outcome = self.execute(&action, kind);
-        running.steps += 1;
         let session = action.session().clone();
-        self.note(
-            session.as_str(),
-            "sm",
-            format!("{id}: {action} -> {outcome}"),
-        );
+        let crash = self.violation.is_none()
+            && self
+                .world
+                .take_fault(FaultKind::CrashAfter, Some(&session), Some(kind));
+        let line = format!("{id}: {action} -> {outcome}");
+        // A crash loses the outcome: the op is not advanced.
+        let progress = (!crash).then(|| running.op.advance(outcome));
+        let line = match progress {
+            // Unchanged, asking for the same write again: not a step (§7.19).
+            Some(Progress::Stalled) => format!("{line} (stalled: asked again later)"),
+            _ => line,
+        };
+        self.note(session.as_str(), "sm", line);
         if self.violation.is_some() {
             return;
         }
-        if self
-            .world
-            .take_fault(FaultKind::CrashAfter, Some(&session), Some(kind))
-        {
+        if crash {
             self.note(
                 session.as_str(),
                 "daemon",
@@ -1191,11 +1208,13 @@ impl<'s> Sim<'s> {
             self.crash(None);
             return;
         }
-        running.op.advance(outcome);
-        self.world
-            .store
-            .intents
-            .insert(id.clone(), running.op.clone());
+        if progress == Some(Progress::Advanced) {
+            running.steps += 1;
+            self.world
+                .store
+                .intents
+                .insert(id.clone(), running.op.clone());
+        }
         let next = running.op.next();
         let op = running.op.clone();
         self.daemon.ops.insert(id.clone(), running);
@@ -1330,8 +1349,9 @@ impl<'s> Sim<'s> {
                 let what = format!("reduce {}", event_name(event));
                 match self.feed(session, event.clone(), "sm", what) {
                     Fed::Written | Fed::Unchanged => Outcome::Ok,
-                    Fed::Unknown => Outcome::Failed("no such session".into()),
-                    Fed::Rejected(e) => Outcome::Failed(e),
+                    // Asking again cannot help: refused. The store's own failures may pass.
+                    Fed::Unknown => Outcome::Refused("no such session".into()),
+                    Fed::Rejected(e) => Outcome::Refused(e),
                     Fed::StoreFailed => Outcome::Failed("store write failed".into()),
                     Fed::Conflict => Outcome::Failed("revision conflict".into()),
                     Fed::Stopped => Outcome::Failed("stopped".into()),
