@@ -45,7 +45,7 @@ pub struct FuzzArgs {
     #[arg(long)]
     pub json: bool,
     /// Leave out these fault classes (random rates and scripted steps), e.g.
-    /// `--without store,action` to fuzz past a known failure.
+    /// `--without crash` to tell whether a failure needs a daemon crash.
     #[arg(long, value_delimiter = ',', value_name = "CLASS")]
     pub without: Vec<FaultClass>,
     /// At most this many runs to shrink one failure.
