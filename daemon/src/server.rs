@@ -170,7 +170,8 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         adapters,
         Arc::new(SystemClock),
         url.clone(),
-    );
+    )
+    .map_err(|e| StartError::Store(format!("cannot start the store writer: {e}")))?;
     tracing::info!("listening on {url}");
 
     // Boot reconcile: finish or roll back interrupted operations, then probe.

@@ -1,6 +1,8 @@
 //! The SQLite store against real files: full-record round trips, revision CAS
-//! (also between two `Store`s racing on one file), intents, migrations, id
-//! counters, and typed errors for rows the core cannot decode.
+//! (also between two `Store`s racing on one file), group commit (a batch's
+//! writes each with its own CAS, failures alone or for the whole batch),
+//! intents, migrations, id counters, and typed errors for rows the core
+//! cannot decode.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -14,7 +16,7 @@ use ao_core::domain::{
 use ao_core::lcm::{Patch, QuarantineChange};
 use ao_core::sm::{plan_kill, plan_spawn, Next, OpId, Operation, Outcome, SpawnRequest};
 use ao_core::time::Timestamp;
-use ao_daemon::store::{Applied, Inserted, Store, StoreError, SCHEMA_VERSION};
+use ao_daemon::store::{Applied, Inserted, Store, StoreError, Write, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 
@@ -435,6 +437,308 @@ fn two_stores_racing_on_one_file_never_lose_an_update() {
         assert_eq!(b.get(&id).unwrap().as_ref(), Some(winners[0]));
     }
     assert_eq!(a.get(&id).unwrap().unwrap().revision, 1 + ROUNDS);
+}
+
+// ----------------------------------------------------------- group commit --
+
+fn write<'a>(id: &'a SessionId, patch: &'a Patch) -> Write<'a> {
+    Write {
+        id,
+        patch,
+        base: None,
+    }
+}
+
+fn written(outcome: &Result<Applied, StoreError>) -> &SessionRecord {
+    match outcome {
+        Ok(Applied::Written(rec)) => rec,
+        other => panic!("expected a write, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_batch_rejects_a_stale_write_alone_and_lands_the_good_one() {
+    let dir = TempDir::new("batchstale");
+    let store = Store::open(&dir.db()).unwrap();
+    let (a, b, c) = (seeded("a"), seeded("b"), seeded("c"));
+    for rec in [&a, &b, &c] {
+        store.insert(rec).unwrap();
+    }
+    // `c` moves on behind the back of a caller still holding revision 1.
+    store.apply(&c.id, &working(1, 1_500)).unwrap();
+
+    let stale = working(0, 2_000);
+    let good = working(1, 2_000);
+    let behind = working(1, 2_000);
+    let unknown_id = SessionId::from("zz");
+    let unknown = working(1, 2_000);
+    let outcomes = store
+        .apply_batch(&[
+            write(&a.id, &stale),
+            write(&b.id, &good),
+            // The caller's record says revision 1; the row is at 2.
+            Write {
+                id: &c.id,
+                patch: &behind,
+                base: Some(&c),
+            },
+            Write {
+                id: &unknown_id,
+                patch: &unknown,
+                base: Some(&c),
+            },
+        ])
+        .unwrap();
+    let mut expected_b = b.clone();
+    expected_b.apply(&good).unwrap();
+    assert_eq!(outcomes.len(), 4);
+    assert_eq!(outcomes[0].as_ref().unwrap(), &Applied::Stale { actual: 1 });
+    assert_eq!(written(&outcomes[1]), &expected_b);
+    assert_eq!(outcomes[2].as_ref().unwrap(), &Applied::Stale { actual: 2 });
+    assert_eq!(outcomes[3].as_ref().unwrap(), &Applied::Missing);
+    assert_eq!(store.get(&a.id).unwrap(), Some(a));
+    assert_eq!(store.get(&b.id).unwrap(), Some(expected_b));
+    assert_eq!(store.get(&c.id).unwrap().unwrap().revision, 2);
+}
+
+#[test]
+fn a_write_with_the_callers_record_lands_exactly_like_one_the_store_reads() {
+    let dir = TempDir::new("batchbase");
+    let store = Store::open(&dir.db()).unwrap();
+    let rec = full_record("app-1");
+    store.insert(&rec).unwrap();
+    let mut meta = rec.metadata.clone();
+    meta.runtime_handle = None;
+    meta.prompt = "changed".into();
+    let patch = Patch {
+        metadata: Some(Box::new(meta)),
+        policy: Some(Box::default()),
+        detecting: QuarantineChange::Clear,
+        ..working(rec.revision, 200_000)
+    };
+    let mut expected = rec.clone();
+    expected.apply(&patch).unwrap();
+    let outcomes = store
+        .apply_batch(&[Write {
+            id: &rec.id,
+            patch: &patch,
+            base: Some(&rec),
+        }])
+        .unwrap();
+    assert_eq!(written(&outcomes[0]), &expected);
+    drop(store);
+    let store = Store::open(&dir.db()).unwrap();
+    assert_eq!(store.get(&rec.id).unwrap(), Some(expected));
+}
+
+#[test]
+fn two_writes_to_one_session_in_a_batch_land_in_order() {
+    let dir = TempDir::new("batchorder");
+    let store = Store::open(&dir.db()).unwrap();
+    let rec = seeded("app-1");
+    store.insert(&rec).unwrap();
+    let first = working(1, 2_000);
+    let second = Patch {
+        runtime: Some(RuntimeAxis {
+            state: RuntimeState::Alive,
+            reason: RuntimeReason::ProcessRunning,
+        }),
+        session: Some(SessionAxis {
+            state: SessionState::Idle,
+            reason: SessionReason::AwaitingUserInput,
+        }),
+        ..empty_patch(2, 3_000)
+    };
+    // The first write comes with the caller's record; the second was decided
+    // against the first's result, which only the batch holds so far.
+    let outcomes = store
+        .apply_batch(&[
+            Write {
+                id: &rec.id,
+                patch: &first,
+                base: Some(&rec),
+            },
+            write(&rec.id, &second),
+        ])
+        .unwrap();
+    let mut expected = rec.clone();
+    expected.apply(&first).unwrap();
+    assert_eq!(written(&outcomes[0]), &expected);
+    expected.apply(&second).unwrap();
+    assert_eq!(written(&outcomes[1]), &expected);
+    assert_eq!(expected.revision, 3);
+    assert_eq!(store.get(&rec.id).unwrap(), Some(expected.clone()));
+
+    // Out of order, the later decision is stale and the earlier one lands.
+    let third = working(3, 4_000);
+    let fourth = empty_patch(4, 5_000);
+    let outcomes = store
+        .apply_batch(&[write(&rec.id, &fourth), write(&rec.id, &third)])
+        .unwrap();
+    assert_eq!(outcomes[0].as_ref().unwrap(), &Applied::Stale { actual: 3 });
+    expected.apply(&third).unwrap();
+    assert_eq!(written(&outcomes[1]), &expected);
+}
+
+#[test]
+fn a_write_that_fails_on_its_own_leaves_nothing_behind_and_its_batch_mates_land() {
+    let dir = TempDir::new("batchown");
+    let store = Store::open(&dir.db()).unwrap();
+    let (bad, refused, good) = (seeded("bad"), seeded("refused"), seeded("good"));
+    for rec in [&bad, &refused, &good] {
+        store.insert(rec).unwrap();
+    }
+    let conn = raw(&dir.db());
+    // A row the core cannot decode, and a metadata row SQLite refuses after
+    // the write's own UPDATE already ran (its savepoint must undo that).
+    conn.execute(
+        "UPDATE sessions SET session_state = 'zombie' WHERE id = 'bad'",
+        [],
+    )
+    .unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON session_metadata
+         WHEN NEW.session_id = 'refused'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .unwrap();
+    let plain = working(1, 2_000);
+    let meta = Metadata {
+        prompt: "go".into(),
+        ..Metadata::default()
+    };
+    let with_metadata = Patch {
+        metadata: Some(Box::new(meta)),
+        ..working(1, 2_000)
+    };
+    let outcomes = store
+        .apply_batch(&[
+            write(&bad.id, &plain),
+            Write {
+                id: &refused.id,
+                patch: &with_metadata,
+                base: Some(&refused),
+            },
+            write(&good.id, &with_metadata),
+        ])
+        .unwrap();
+    let err = outcomes[0].as_ref().unwrap_err();
+    assert!(
+        matches!(err, StoreError::BadValue { row, column, .. } if row == "bad" && column == "session_state"),
+        "{err}"
+    );
+    let err = outcomes[1].as_ref().unwrap_err();
+    assert!(err.to_string().contains("refused by the test"), "{err}");
+    let mut expected = good.clone();
+    expected.apply(&with_metadata).unwrap();
+    assert_eq!(written(&outcomes[2]), &expected);
+
+    assert_eq!(store.get(&refused.id).unwrap(), Some(refused));
+    assert_eq!(store.get(&good.id).unwrap(), Some(expected));
+}
+
+#[test]
+fn a_failure_that_ends_the_transaction_fails_the_whole_batch_with_its_cause() {
+    let dir = TempDir::new("batchrollback");
+    let store = Store::open(&dir.db()).unwrap();
+    let (a, doomed, c) = (seeded("a"), seeded("doomed"), seeded("c"));
+    for rec in [&a, &doomed, &c] {
+        store.insert(rec).unwrap();
+    }
+    raw(&dir.db())
+        .execute_batch(
+            "CREATE TRIGGER lose BEFORE UPDATE ON sessions WHEN OLD.id = 'doomed'
+             BEGIN SELECT RAISE(ROLLBACK, 'the transaction was lost'); END;",
+        )
+        .unwrap();
+    let patch = working(1, 2_000);
+    let err = store
+        .apply_batch(&[
+            write(&a.id, &patch),
+            write(&doomed.id, &patch),
+            write(&c.id, &patch),
+        ])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("the transaction was lost"),
+        "{err}"
+    );
+    // Nothing of the batch landed, not even the write before the failure.
+    assert_eq!(store.records().unwrap(), vec![a.clone(), c, doomed]);
+    // And the store goes on working.
+    assert!(matches!(
+        store.apply(&a.id, &patch).unwrap(),
+        Applied::Written(_)
+    ));
+}
+
+/// Set in the child process of the I/O failure test: the database to write.
+const IO_FAILURE_CHILD: &str = "AO_STORE_TEST_IO_FAILURE_DB";
+
+#[test]
+fn an_io_failure_at_commit_fails_the_whole_batch_with_its_cause() {
+    if let Some(db) = std::env::var_os(IO_FAILURE_CHILD) {
+        return io_failure_child(Path::new(&db));
+    }
+    let dir = TempDir::new("batchio");
+    let (a, b) = (seeded("a"), seeded("b"));
+    {
+        let store = Store::open(&dir.db()).unwrap();
+        store.insert(&a).unwrap();
+        store.insert(&b).unwrap();
+    }
+    // Re-run this test alone in a child whose files may not grow past 256 KB
+    // (`ulimit -f` counts 512-byte blocks in POSIX sh; SIGXFSZ ignored, so a
+    // write past the limit fails with EFBIG: a real I/O error in SQLite).
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; ulimit -f 512 && exec "$0" "$@""#)
+        .arg(exe)
+        .args([
+            "--exact",
+            "an_io_failure_at_commit_fails_the_whole_batch_with_its_cause",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(IO_FAILURE_CHILD, dir.db())
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the child failed:\n{log}");
+    assert!(log.contains("batch failed as a whole: "), "{log}");
+    // Neither write landed.
+    let store = Store::open(&dir.db()).unwrap();
+    assert_eq!(store.records().unwrap(), vec![a, b]);
+}
+
+/// The child: a good write and a 1 MB one (fits SQLite's page cache, so the
+/// failure comes when the commit writes the WAL) in one batch.
+fn io_failure_child(db: &Path) {
+    let store = Store::open(db).unwrap();
+    let good = working(1, 2_000);
+    let meta = Metadata {
+        prompt: "x".repeat(1 << 20),
+        ..Metadata::default()
+    };
+    let big = Patch {
+        metadata: Some(Box::new(meta)),
+        ..working(1, 2_000)
+    };
+    let (a, b) = (SessionId::from("a"), SessionId::from("b"));
+    let err = store
+        .apply_batch(&[write(&a, &good), write(&b, &big)])
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::DiskFull)),
+        "{err:?}"
+    );
+    println!("batch failed as a whole: {err}");
 }
 
 // ---------------------------------------------------------------- intents --
