@@ -277,6 +277,15 @@ fn bench(c: &mut Criterion) {
             .map(|mut l| std::mem::take(&mut *l))
             .unwrap_or_default()
     };
+    let m = &fx.shared.metrics;
+    let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "  whole run: {} inputs (follow-ups included), {} writes, {} conflicts, {} failed sends",
+        count(&m.inputs),
+        count(&m.writes),
+        count(&m.conflicts),
+        count(&m.send_failures)
+    );
     let (sat_rate, _) = lock(&saturated).report("saturated", SAMPLES);
     let (rate, p99) = lock(&streams).report("16 streams", SAMPLES);
     println!("  peak RSS   {saturated_rss:.1} MB after saturated, {rss:.1} MB after both");

@@ -33,9 +33,12 @@ use tokio::sync::oneshot;
 /// waiter of a batch waits for the rest.
 pub const MAX_BATCH: usize = 1024;
 
-/// Least time between two background checkpoints: each costs fsyncs, and
-/// the WAL only grows by what one interval commits.
-pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(50);
+/// Least time between two background checkpoints. Each costs two fsyncs,
+/// and on ext4 an fsync stalls the writer's WAL appends for a few ms: fewer,
+/// larger checkpoints stall less often (measured: p99 input-to-commit at 16
+/// streams ~3-4 ms at 50 ms, ~2 ms at 200 ms), while the WAL only grows by
+/// what one interval commits (~10 MB at full speed with small batches).
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Why a write was not committed.
 #[derive(Clone, Debug, thiserror::Error)]
