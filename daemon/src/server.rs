@@ -197,6 +197,7 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
     let drain = async {
         let _ = timer_task.await;
         shared.drain().await;
+        shared.writer.stop().await;
     };
     if tokio::time::timeout(SHUTDOWN_LIMIT, drain).await.is_err() {
         tracing::warn!("shutdown: in-flight work did not finish in {SHUTDOWN_LIMIT:?}; its intents will be recovered at the next start");

@@ -52,6 +52,17 @@ pub enum WriteError {
     Stopped,
 }
 
+/// What the writer thread is handed.
+// Nearly every message is a write: boxing it would only add an allocation
+// per write.
+#[allow(clippy::large_enum_variant)]
+enum Msg {
+    /// A write for the next batch.
+    Write(Job),
+    /// Commit what was handed over before this, then stop (answered on exit).
+    Stop(oneshot::Sender<()>),
+}
+
 /// One write waiting for its batch.
 struct Job {
     id: SessionId,
@@ -64,7 +75,7 @@ struct Job {
 /// The handle to the writer thread (cheap to share: the daemon holds one).
 #[derive(Debug)]
 pub struct StoreWriter {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Msg>,
     journal: Arc<Mutex<Journal>>,
 }
 
@@ -78,7 +89,15 @@ impl StoreWriter {
         let thread_journal = journal.clone();
         std::thread::Builder::new()
             .name("ao-store-writer".into())
-            .spawn(move || run(&store, &thread_journal, &queue, checkpoints.as_ref()))?;
+            .spawn(move || {
+                let stopped = run(&store, &thread_journal, &queue, checkpoints.as_ref());
+                // Let go of the store (and the checkpoint thread) before
+                // telling `stop` the writer is gone.
+                drop((store, checkpoints));
+                if let Some(done) = stopped {
+                    let _ = done.send(());
+                }
+            })?;
         Ok(StoreWriter { jobs, journal })
     }
 
@@ -101,8 +120,20 @@ impl StoreWriter {
             line,
             reply,
         };
-        self.jobs.send(job).map_err(|_| WriteError::Stopped)?;
+        self.jobs
+            .send(Msg::Write(job))
+            .map_err(|_| WriteError::Stopped)?;
         answer.await.map_err(|_| WriteError::Stopped)?
+    }
+
+    /// Commits every write handed over so far, then stops the thread (and so
+    /// releases its hold on the store); later writes fail with
+    /// [`WriteError::Stopped`]. Shutdown calls it after the actors drained.
+    pub async fn stop(&self) {
+        let (done, stopped) = oneshot::channel();
+        if self.jobs.send(Msg::Stop(done)).is_ok() {
+            let _ = stopped.await;
+        }
     }
 
     /// Appends an entry that goes with no write (an input that changed
@@ -118,21 +149,36 @@ fn lock(journal: &Mutex<Journal>) -> MutexGuard<'_, Journal> {
 }
 
 /// The writer thread: a batch is every job waiting when the previous commit
-/// finished (up to [`MAX_BATCH`]), so batches grow with the load by themselves.
+/// finished (up to [`MAX_BATCH`]), so batches grow with the load by
+/// themselves. Returns on a stop (its answer, to send once the store is let
+/// go) or when every handle is gone.
 fn run(
     store: &Store,
     journal: &Mutex<Journal>,
-    queue: &mpsc::Receiver<Job>,
+    queue: &mpsc::Receiver<Msg>,
     checkpoints: Option<&mpsc::SyncSender<()>>,
-) {
+) -> Option<oneshot::Sender<()>> {
     let mut batch = Vec::new();
-    while let Ok(first) = queue.recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+    let mut stop = None;
+    while stop.is_none() {
+        let Ok(first) = queue.recv() else {
+            return None;
+        };
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Write(job) => batch.push(job),
+                Msg::Stop(done) => {
+                    stop = Some(done);
+                    break;
+                }
             }
+            if batch.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        if batch.is_empty() {
+            continue;
         }
         commit(store, journal, &mut batch);
         if let Some(poke) = checkpoints {
@@ -140,6 +186,7 @@ fn run(
             let _ = poke.try_send(());
         }
     }
+    stop
 }
 
 /// Starts the checkpoint thread, if the store has a file; without one (or if

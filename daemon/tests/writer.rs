@@ -210,3 +210,34 @@ async fn a_batch_that_fails_as_a_whole_fails_every_waiter_with_the_cause() {
     assert!(matches!(after, Applied::Written(_)), "{after:?}");
     assert_eq!(tags(&s.dir.0.join("journal.jsonl")), vec![1]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_commits_what_was_handed_over_then_refuses_writes() {
+    let s = setup("stop", &["a", "b"]);
+    let writer = s.writer.clone();
+    let pending = tokio::spawn(async move {
+        writer
+            .apply("a".into(), working(1, 2_000), None, None)
+            .await
+    });
+    tokio::task::yield_now().await;
+    s.writer.stop().await;
+    // Handed over before the stop (or refused as stopped if it came after):
+    // never lost half way.
+    match pending.await.unwrap() {
+        Ok(Applied::Written(rec)) => assert_eq!(rec.revision, 2),
+        Err(WriteError::Stopped) => {
+            assert_eq!(s.store.get(&"a".into()).unwrap().unwrap().revision, 1)
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = s
+        .writer
+        .apply("b".into(), working(1, 3_000), None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WriteError::Stopped), "{err:?}");
+    assert_eq!(s.store.get(&"b".into()).unwrap().unwrap().revision, 1);
+    // A second stop is harmless.
+    s.writer.stop().await;
+}

@@ -5,6 +5,7 @@ use super::{ops, DriverError, SessionEvent, Shared};
 use crate::driver::metrics::Metrics;
 use crate::journal::Line;
 use crate::store::Applied;
+use crate::writer::WriteError;
 use ao_core::domain::{display_status, SessionId, SessionRecord};
 use ao_core::invariants::{check_step, StepView};
 use ao_core::journal::{effects_digest, JournalEntry};
@@ -160,8 +161,10 @@ async fn feed_one(
                     .writer
                     .apply(id.clone(), patch.clone(), Some(before), line)
                     .await
-                    .map_err(|e| DriverError::Store(e.to_string()))?
-                {
+                    .map_err(|e| match e {
+                        WriteError::Stopped => DriverError::ShuttingDown,
+                        e @ WriteError::Store(_) => DriverError::Store(e.to_string()),
+                    })? {
                     Applied::Written(after) => after,
                     Applied::Stale { .. } => {
                         // Someone else wrote: re-read and re-decide.
