@@ -28,8 +28,9 @@ use ao_daemon::driver::{Adapters, Clock, Shared, SystemClock};
 use ao_daemon::journal::Journal;
 use ao_daemon::store::Store;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SESSIONS: usize = 1_000;
@@ -98,6 +99,26 @@ struct Latencies {
 }
 
 impl Latencies {
+    /// Runs `iters` rounds (numbered on from `round`) as one timed call of
+    /// criterion's routine, keeping their latencies together.
+    fn time<F: Future<Output = Vec<Duration>>>(
+        &mut self,
+        runtime: &tokio::runtime::Runtime,
+        iters: u64,
+        round: &mut u64,
+        one: impl Fn(u64) -> F,
+    ) -> Duration {
+        let started = Instant::now();
+        let mut lat = Vec::new();
+        for _ in 0..iters {
+            *round += 1;
+            lat.extend(runtime.block_on(one(*round)));
+        }
+        let elapsed = started.elapsed();
+        self.calls.push((elapsed, lat));
+        elapsed
+    }
+
     /// Summarises the last `calls` calls (criterion's measured samples).
     fn report(&self, name: &str, calls: usize) -> (f64, Duration) {
         let measured = &self.calls[self.calls.len().saturating_sub(calls)..];
@@ -230,53 +251,26 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
 
-    let saturated = Mutex::new(Latencies::default());
+    let mut saturated = Latencies::default();
     let mut round = 0;
     group.throughput(Throughput::Elements((SESSIONS * 2) as u64));
     group.bench_function("saturated", |b| {
         b.iter_custom(|iters| {
-            let started = Instant::now();
-            let mut lat = Vec::new();
-            for _ in 0..iters {
-                round += 1;
-                lat.extend(runtime.block_on(saturated_round(&fx, round)));
-            }
-            let elapsed = started.elapsed();
-            if let Ok(mut l) = saturated.lock() {
-                l.calls.push((elapsed, lat));
-            }
-            elapsed
+            saturated.time(&runtime, iters, &mut round, |r| saturated_round(&fx, r))
         })
     });
     let saturated_rss = peak_rss_mb();
 
-    let streams = Mutex::new(Latencies::default());
+    let mut streams = Latencies::default();
     group.throughput(Throughput::Elements(SESSIONS as u64));
     group.bench_function("16_streams", |b| {
-        b.iter_custom(|iters| {
-            let started = Instant::now();
-            let mut lat = Vec::new();
-            for _ in 0..iters {
-                round += 1;
-                lat.extend(runtime.block_on(streams_round(&fx, round)));
-            }
-            let elapsed = started.elapsed();
-            if let Ok(mut l) = streams.lock() {
-                l.calls.push((elapsed, lat));
-            }
-            elapsed
-        })
+        b.iter_custom(|iters| streams.time(&runtime, iters, &mut round, |r| streams_round(&fx, r)))
     });
     group.finish();
     let rss = peak_rss_mb();
 
     println!("daemon bench: {SESSIONS} sessions through actors + group commit (SQLite) + journal");
     println!("  (measured samples only; time from input to committed write)");
-    let lock = |l: &Mutex<Latencies>| {
-        l.lock()
-            .map(|mut l| std::mem::take(&mut *l))
-            .unwrap_or_default()
-    };
     let m = &fx.shared.metrics;
     let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
     println!(
@@ -286,8 +280,8 @@ fn bench(c: &mut Criterion) {
         count(&m.conflicts),
         count(&m.send_failures)
     );
-    let (sat_rate, _) = lock(&saturated).report("saturated", SAMPLES);
-    let (rate, p99) = lock(&streams).report("16 streams", SAMPLES);
+    let (sat_rate, _) = saturated.report("saturated", SAMPLES);
+    let (rate, p99) = streams.report("16 streams", SAMPLES);
     println!("  peak RSS   {saturated_rss:.1} MB after saturated, {rss:.1} MB after both");
     println!("goals (issue 5):");
     println!(

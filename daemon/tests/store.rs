@@ -1,6 +1,8 @@
 //! The SQLite store against real files: full-record round trips, revision CAS
 //! (also between two `Store`s racing on one file), group commit (a batch's
-//! writes each with its own CAS, failures alone or for the whole batch),
+//! writes each with its own CAS, failures alone or for the whole batch) and
+//! the store writer that drives it (each waiter its own outcome, only landed
+//! writes journaled, a failed batch failing every waiter with the cause),
 //! intents, migrations, id counters, and typed errors for rows the core
 //! cannot decode.
 
@@ -13,12 +15,16 @@ use ao_core::domain::{
     RuntimeAxis, RuntimeReason, RuntimeState, SessionAxis, SessionId, SessionKind, SessionReason,
     SessionRecord, SessionState, Tracker,
 };
-use ao_core::lcm::{Patch, QuarantineChange};
+use ao_core::journal::JournalEntry;
+use ao_core::lcm::{Event, Input, Patch, QuarantineChange};
 use ao_core::sm::{plan_kill, plan_spawn, Next, OpId, Operation, Outcome, SpawnRequest};
 use ao_core::time::Timestamp;
+use ao_daemon::journal::{read_journal, Journal, Line};
 use ao_daemon::store::{Applied, Inserted, Store, StoreError, Write, SCHEMA_VERSION};
+use ao_daemon::writer::{StoreWriter, WriteError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
+use std::time::Duration;
 
 // ---------------------------------------------------------------- fixtures --
 
@@ -40,6 +46,10 @@ impl TempDir {
 
     fn db(&self) -> PathBuf {
         self.0.join("data/ao.db")
+    }
+
+    fn journal(&self) -> PathBuf {
+        self.0.join("data/journal.jsonl")
     }
 }
 
@@ -441,12 +451,32 @@ fn two_stores_racing_on_one_file_never_lose_an_update() {
 
 // ----------------------------------------------------------- group commit --
 
+/// A write the store reads the row for.
 fn write<'a>(id: &'a SessionId, patch: &'a Patch) -> Write<'a> {
     Write {
         id,
         patch,
         base: None,
     }
+}
+
+/// A write decided against `rec`, which the caller hands over.
+fn based<'a>(rec: &'a SessionRecord, patch: &'a Patch) -> Write<'a> {
+    Write {
+        id: &rec.id,
+        patch,
+        base: Some(rec),
+    }
+}
+
+/// A store in `dir` holding a seeded record per id.
+fn seeded_store(dir: &TempDir, ids: &[&str]) -> (Store, Vec<SessionRecord>) {
+    let store = Store::open(&dir.db()).unwrap();
+    let recs: Vec<SessionRecord> = ids.iter().map(|id| seeded(id)).collect();
+    for rec in &recs {
+        store.insert(rec).unwrap();
+    }
+    (store, recs)
 }
 
 fn written(outcome: &Result<Applied, StoreError>) -> &SessionRecord {
@@ -459,11 +489,8 @@ fn written(outcome: &Result<Applied, StoreError>) -> &SessionRecord {
 #[test]
 fn a_batch_rejects_a_stale_write_alone_and_lands_the_good_one() {
     let dir = TempDir::new("batchstale");
-    let store = Store::open(&dir.db()).unwrap();
-    let (a, b, c) = (seeded("a"), seeded("b"), seeded("c"));
-    for rec in [&a, &b, &c] {
-        store.insert(rec).unwrap();
-    }
+    let (store, recs) = seeded_store(&dir, &["a", "b", "c"]);
+    let [a, b, c] = <[SessionRecord; 3]>::try_from(recs).unwrap();
     // `c` moves on behind the back of a caller still holding revision 1.
     store.apply(&c.id, &working(1, 1_500)).unwrap();
 
@@ -477,11 +504,7 @@ fn a_batch_rejects_a_stale_write_alone_and_lands_the_good_one() {
             write(&a.id, &stale),
             write(&b.id, &good),
             // The caller's record says revision 1; the row is at 2.
-            Write {
-                id: &c.id,
-                patch: &behind,
-                base: Some(&c),
-            },
+            based(&c, &behind),
             Write {
                 id: &unknown_id,
                 patch: &unknown,
@@ -518,13 +541,7 @@ fn a_write_with_the_callers_record_lands_exactly_like_one_the_store_reads() {
     };
     let mut expected = rec.clone();
     expected.apply(&patch).unwrap();
-    let outcomes = store
-        .apply_batch(&[Write {
-            id: &rec.id,
-            patch: &patch,
-            base: Some(&rec),
-        }])
-        .unwrap();
+    let outcomes = store.apply_batch(&[based(&rec, &patch)]).unwrap();
     assert_eq!(written(&outcomes[0]), &expected);
     drop(store);
     let store = Store::open(&dir.db()).unwrap();
@@ -552,14 +569,7 @@ fn two_writes_to_one_session_in_a_batch_land_in_order() {
     // The first write comes with the caller's record; the second was decided
     // against the first's result, which only the batch holds so far.
     let outcomes = store
-        .apply_batch(&[
-            Write {
-                id: &rec.id,
-                patch: &first,
-                base: Some(&rec),
-            },
-            write(&rec.id, &second),
-        ])
+        .apply_batch(&[based(&rec, &first), write(&rec.id, &second)])
         .unwrap();
     let mut expected = rec.clone();
     expected.apply(&first).unwrap();
@@ -583,11 +593,8 @@ fn two_writes_to_one_session_in_a_batch_land_in_order() {
 #[test]
 fn a_write_that_fails_on_its_own_leaves_nothing_behind_and_its_batch_mates_land() {
     let dir = TempDir::new("batchown");
-    let store = Store::open(&dir.db()).unwrap();
-    let (bad, refused, good) = (seeded("bad"), seeded("refused"), seeded("good"));
-    for rec in [&bad, &refused, &good] {
-        store.insert(rec).unwrap();
-    }
+    let (store, recs) = seeded_store(&dir, &["bad", "refused", "good"]);
+    let [bad, refused, good] = <[SessionRecord; 3]>::try_from(recs).unwrap();
     let conn = raw(&dir.db());
     // A row the core cannot decode, and a metadata row SQLite refuses after
     // the write's own UPDATE already ran (its savepoint must undo that).
@@ -614,11 +621,7 @@ fn a_write_that_fails_on_its_own_leaves_nothing_behind_and_its_batch_mates_land(
     let outcomes = store
         .apply_batch(&[
             write(&bad.id, &plain),
-            Write {
-                id: &refused.id,
-                patch: &with_metadata,
-                base: Some(&refused),
-            },
+            based(&refused, &with_metadata),
             write(&good.id, &with_metadata),
         ])
         .unwrap();
@@ -640,11 +643,8 @@ fn a_write_that_fails_on_its_own_leaves_nothing_behind_and_its_batch_mates_land(
 #[test]
 fn a_failure_that_ends_the_transaction_fails_the_whole_batch_with_its_cause() {
     let dir = TempDir::new("batchrollback");
-    let store = Store::open(&dir.db()).unwrap();
-    let (a, doomed, c) = (seeded("a"), seeded("doomed"), seeded("c"));
-    for rec in [&a, &doomed, &c] {
-        store.insert(rec).unwrap();
-    }
+    let (store, recs) = seeded_store(&dir, &["a", "doomed", "c"]);
+    let [a, doomed, c] = <[SessionRecord; 3]>::try_from(recs).unwrap();
     raw(&dir.db())
         .execute_batch(
             "CREATE TRIGGER lose BEFORE UPDATE ON sessions WHEN OLD.id = 'doomed'
@@ -681,12 +681,8 @@ fn an_io_failure_at_commit_fails_the_whole_batch_with_its_cause() {
         return io_failure_child(Path::new(&db));
     }
     let dir = TempDir::new("batchio");
-    let (a, b) = (seeded("a"), seeded("b"));
-    {
-        let store = Store::open(&dir.db()).unwrap();
-        store.insert(&a).unwrap();
-        store.insert(&b).unwrap();
-    }
+    let (store, recs) = seeded_store(&dir, &["a", "b"]);
+    drop(store);
     // Re-run this test alone in a child whose files may not grow past 256 KB
     // (`ulimit -f` counts 512-byte blocks in POSIX sh; SIGXFSZ ignored, so a
     // write past the limit fails with EFBIG: a real I/O error in SQLite).
@@ -713,7 +709,7 @@ fn an_io_failure_at_commit_fails_the_whole_batch_with_its_cause() {
     assert!(log.contains("batch failed as a whole: "), "{log}");
     // Neither write landed.
     let store = Store::open(&dir.db()).unwrap();
-    assert_eq!(store.records().unwrap(), vec![a, b]);
+    assert_eq!(store.records().unwrap(), recs);
 }
 
 /// The child: a good write and a 1 MB one (fits SQLite's page cache, so the
@@ -739,6 +735,182 @@ fn io_failure_child(db: &Path) {
         "{err:?}"
     );
     println!("batch failed as a whole: {err}");
+}
+
+// ------------------------------------------------------------ store writer --
+
+/// A journal entry that names its write (by `tag`).
+fn entry(id: &str, tag: u64) -> JournalEntry {
+    JournalEntry::Input {
+        input: Input {
+            session: id.into(),
+            at: Timestamp(tag),
+            event: Event::Tick,
+        },
+        effects: Fingerprint(tag),
+    }
+}
+
+/// A store writer over a seeded store, with its journal beside the database.
+struct Setup {
+    dir: TempDir,
+    store: Arc<Store>,
+    writer: Arc<StoreWriter>,
+}
+
+impl Setup {
+    fn new(tag: &str, sessions: &[&str]) -> Setup {
+        let dir = TempDir::new(tag);
+        let store = Arc::new(seeded_store(&dir, sessions).0);
+        let journal = Journal::open(&dir.journal()).unwrap();
+        let writer = Arc::new(StoreWriter::start(store.clone(), journal).unwrap());
+        Setup { dir, store, writer }
+    }
+}
+
+fn tags(journal: &Path) -> Vec<u64> {
+    read_journal(journal)
+        .unwrap()
+        .into_iter()
+        .map(|e| match e {
+            JournalEntry::Input { effects, .. } => effects.0,
+            other => panic!("unexpected entry {other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_waiters_get_their_own_outcomes_and_only_landed_writes_are_journaled() {
+    const N: u64 = 200;
+    let ids: Vec<String> = (0..N).map(|i| format!("s{i:03}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let s = Setup::new("concurrent", &refs);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        let writer = s.writer.clone();
+        let id = SessionId::from(id.as_str());
+        let tag = i as u64 + 1;
+        // Every tenth write was decided against a revision that never was.
+        let expected = if i % 10 == 0 { 7 } else { 1 };
+        let base = (i % 2 == 0).then(|| seeded(id.as_str()));
+        tasks.spawn(async move {
+            let line = Line::encode(&entry(id.as_str(), tag)).unwrap();
+            let outcome = writer
+                .apply(id.clone(), working(expected, 2_000), base, Some(line))
+                .await
+                .unwrap();
+            (id, tag, expected, outcome)
+        });
+    }
+    let mut landed = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        let (id, tag, expected, outcome) = r.unwrap();
+        if expected == 1 {
+            let Applied::Written(rec) = outcome else {
+                panic!("{id}: {outcome:?}")
+            };
+            assert_eq!((rec.id, rec.revision), (id, 2));
+            landed.push(tag);
+        } else {
+            assert_eq!(outcome, Applied::Stale { actual: 1 }, "{id}");
+        }
+    }
+    assert_eq!(landed.len(), 180);
+    let mut journaled = tags(&s.dir.journal());
+    journaled.sort_unstable();
+    landed.sort_unstable();
+    assert_eq!(
+        journaled, landed,
+        "exactly the committed writes are journaled"
+    );
+    let stored = s.store.records().unwrap();
+    assert_eq!(stored.iter().filter(|r| r.revision == 2).count(), 180);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_fails_as_a_whole_fails_every_waiter_with_the_cause() {
+    let s = Setup::new("batchfail", &["first", "a", "doomed", "c"]);
+    let blocker = raw(&s.dir.db());
+    blocker
+        .execute_batch(
+            "CREATE TRIGGER lose BEFORE UPDATE ON sessions WHEN OLD.id = 'doomed'
+             BEGIN SELECT RAISE(ROLLBACK, 'the transaction was lost'); END;
+             BEGIN IMMEDIATE;",
+        )
+        .unwrap();
+    // The first write's batch waits for the lock this connection holds, so
+    // the next three queue up and are committed as one batch.
+    let send = |id: &'static str, tag: u64| {
+        let writer = s.writer.clone();
+        tokio::spawn(async move {
+            let line = Line::encode(&entry(id, tag)).unwrap();
+            writer
+                .apply(id.into(), working(1, 2_000), None, Some(line))
+                .await
+        })
+    };
+    let first = send("first", 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rest = [send("a", 2), send("doomed", 3), send("c", 4)];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    blocker.execute_batch("COMMIT").unwrap();
+
+    assert!(matches!(first.await.unwrap(), Ok(Applied::Written(_))));
+    for waiter in rest {
+        let err = waiter.await.unwrap().unwrap_err();
+        assert!(matches!(err, WriteError::Store(_)), "{err:?}");
+        assert!(
+            err.to_string().contains("the transaction was lost"),
+            "{err}"
+        );
+    }
+    // Nothing of the failed batch landed or was journaled; the writer goes on.
+    let revisions: Vec<u64> = s
+        .store
+        .records()
+        .unwrap()
+        .iter()
+        .map(|r| r.revision)
+        .collect();
+    assert_eq!(revisions, vec![1, 1, 1, 2], "a, c, doomed, first");
+    let after = s
+        .writer
+        .apply("a".into(), working(1, 3_000), None, None)
+        .await
+        .unwrap();
+    assert!(matches!(after, Applied::Written(_)), "{after:?}");
+    assert_eq!(tags(&s.dir.journal()), vec![1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_commits_what_was_handed_over_then_refuses_writes() {
+    let s = Setup::new("stop", &["a", "b"]);
+    let writer = s.writer.clone();
+    let pending = tokio::spawn(async move {
+        writer
+            .apply("a".into(), working(1, 2_000), None, None)
+            .await
+    });
+    tokio::task::yield_now().await;
+    s.writer.stop().await;
+    // Handed over before the stop (or refused as stopped if it came after):
+    // never lost half way.
+    match pending.await.unwrap() {
+        Ok(Applied::Written(rec)) => assert_eq!(rec.revision, 2),
+        Err(WriteError::Stopped) => {
+            assert_eq!(s.store.get(&"a".into()).unwrap().unwrap().revision, 1)
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = s
+        .writer
+        .apply("b".into(), working(1, 3_000), None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WriteError::Stopped), "{err:?}");
+    assert_eq!(s.store.get(&"b".into()).unwrap().unwrap().revision, 1);
+    // A second stop is harmless.
+    s.writer.stop().await;
 }
 
 // ---------------------------------------------------------------- intents --
