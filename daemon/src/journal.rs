@@ -2,12 +2,13 @@
 //! appended as JSON lines of [`JournalEntry`], so `ao-sim replay JOURNAL`
 //! re-runs a production incident deterministically.
 //!
-//! One entry is one line, written with a single `write` on an append-only
-//! file descriptor and (by default) `fdatasync`ed before [`Journal::append`]
-//! returns. A crash can only tear the last line; [`Journal::open`] cuts such
-//! a torn tail off so the next entry starts on a line of its own.
-//! The calls block: async code holds the journal behind a mutex and may call
-//! it from `spawn_blocking` when syncing.
+//! One entry is one line; [`Journal::append_lines`] writes a whole group of
+//! lines (a group commit's) with a single `write` on an append-only file
+//! descriptor and one flush (and, with [`Durability::Sync`], one
+//! `fdatasync`) before it returns. A crash can only tear the last line;
+//! [`Journal::open`] cuts such a torn tail off so the next entry starts on a
+//! line of its own. The calls block: async code holds the journal behind a
+//! mutex, or hands lines to the store writer's thread.
 
 use ao_core::journal::JournalEntry;
 use std::fs::{File, OpenOptions};
@@ -92,6 +93,27 @@ pub struct Journal {
     path: PathBuf,
     durability: Durability,
     torn_tail: u64,
+    /// Reused for a group of lines, so a group is one `write`.
+    buf: Vec<u8>,
+}
+
+/// One entry encoded as its journal line (newline included): encoded where
+/// the entry is made, so the thread that appends only copies bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line(Vec<u8>);
+
+impl Line {
+    /// Encodes an entry as one line.
+    pub fn encode(entry: &JournalEntry) -> Result<Line, serde_json::Error> {
+        let mut line = serde_json::to_vec(entry)?;
+        line.push(b'\n');
+        Ok(Line(line))
+    }
+
+    /// The line's bytes, newline included.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl Journal {
@@ -140,6 +162,7 @@ impl Journal {
             path: path.to_owned(),
             durability,
             torn_tail,
+            buf: Vec::new(),
         })
     }
 
@@ -155,16 +178,40 @@ impl Journal {
 
     /// Appends one entry as one line, flushed (and synced, per [`Durability`]).
     pub fn append(&mut self, entry: &JournalEntry) -> Result<(), JournalError> {
-        let mut line = serde_json::to_vec(entry).map_err(|source| JournalError::Encode {
+        let line = Line::encode(entry).map_err(|source| JournalError::Encode {
             path: self.path.clone(),
             source,
         })?;
-        line.push(b'\n');
+        self.append_lines([&line])
+    }
+
+    /// Appends lines in order with one `write`, one flush and (per
+    /// [`Durability`]) one sync: a group commit pays for the file once.
+    pub fn append_lines<'a>(
+        &mut self,
+        lines: impl IntoIterator<Item = &'a Line>,
+    ) -> Result<(), JournalError> {
+        let mut lines = lines.into_iter();
+        let Some(first) = lines.next() else {
+            return Ok(());
+        };
+        let bytes = match lines.next() {
+            None => first.as_bytes(),
+            Some(second) => {
+                self.buf.clear();
+                self.buf.extend_from_slice(first.as_bytes());
+                self.buf.extend_from_slice(second.as_bytes());
+                for line in lines {
+                    self.buf.extend_from_slice(line.as_bytes());
+                }
+                &self.buf
+            }
+        };
         let write_err = |source| JournalError::Write {
             path: self.path.clone(),
             source,
         };
-        self.file.write_all(&line).map_err(write_err)?;
+        self.file.write_all(bytes).map_err(write_err)?;
         self.file.flush().map_err(write_err)?;
         if self.durability == Durability::Sync {
             self.file.sync_data().map_err(write_err)?;
@@ -335,6 +382,20 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 3);
         assert!(text.ends_with('\n'));
+        assert_eq!(read_journal(&path).unwrap(), all);
+    }
+
+    #[test]
+    fn a_group_of_lines_is_appended_in_order_and_an_empty_group_writes_nothing() {
+        let dir = TempDir::new("group");
+        let path = dir.0.join("j.jsonl");
+        let all = entries();
+        let lines: Vec<Line> = all.iter().map(|e| Line::encode(e).unwrap()).collect();
+        let mut j = Journal::open_with(&path, Durability::Sync).unwrap();
+        j.append_lines([]).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+        j.append_lines(&lines[..1]).unwrap();
+        j.append_lines(&lines[1..]).unwrap();
         assert_eq!(read_journal(&path).unwrap(), all);
     }
 

@@ -15,3 +15,4 @@ pub mod scm;
 pub mod server;
 pub mod store;
 pub mod workspace;
+pub mod writer;

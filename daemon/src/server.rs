@@ -170,7 +170,8 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         adapters,
         Arc::new(SystemClock),
         url.clone(),
-    );
+    )
+    .map_err(|e| StartError::Store(format!("cannot start the store writer: {e}")))?;
     tracing::info!("listening on {url}");
 
     // Boot reconcile: finish or roll back interrupted operations, then probe.
@@ -196,6 +197,7 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
     let drain = async {
         let _ = timer_task.await;
         shared.drain().await;
+        shared.writer.stop().await;
     };
     if tokio::time::timeout(SHUTDOWN_LIMIT, drain).await.is_err() {
         tracing::warn!("shutdown: in-flight work did not finish in {SHUTDOWN_LIMIT:?}; its intents will be recovered at the next start");

@@ -1,6 +1,10 @@
 //! The SQLite store against real files: full-record round trips, revision CAS
-//! (also between two `Store`s racing on one file), intents, migrations, id
-//! counters, and typed errors for rows the core cannot decode.
+//! (also between two `Store`s racing on one file), group commit (a batch's
+//! writes each with its own CAS, failures alone or for the whole batch) and
+//! the store writer that drives it (each waiter its own outcome, only landed
+//! writes journaled, a failed batch failing every waiter with the cause),
+//! intents, migrations, id counters, and typed errors for rows the core
+//! cannot decode.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -11,12 +15,16 @@ use ao_core::domain::{
     RuntimeAxis, RuntimeReason, RuntimeState, SessionAxis, SessionId, SessionKind, SessionReason,
     SessionRecord, SessionState, Tracker,
 };
-use ao_core::lcm::{Patch, QuarantineChange};
+use ao_core::journal::JournalEntry;
+use ao_core::lcm::{Event, Input, Patch, QuarantineChange};
 use ao_core::sm::{plan_kill, plan_spawn, Next, OpId, Operation, Outcome, SpawnRequest};
 use ao_core::time::Timestamp;
-use ao_daemon::store::{Applied, Inserted, Store, StoreError, SCHEMA_VERSION};
+use ao_daemon::journal::{read_journal, Journal, Line};
+use ao_daemon::store::{Applied, Inserted, Store, StoreError, Write, SCHEMA_VERSION};
+use ao_daemon::writer::{StoreWriter, WriteError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
+use std::time::Duration;
 
 // ---------------------------------------------------------------- fixtures --
 
@@ -38,6 +46,10 @@ impl TempDir {
 
     fn db(&self) -> PathBuf {
         self.0.join("data/ao.db")
+    }
+
+    fn journal(&self) -> PathBuf {
+        self.0.join("data/journal.jsonl")
     }
 }
 
@@ -435,6 +447,470 @@ fn two_stores_racing_on_one_file_never_lose_an_update() {
         assert_eq!(b.get(&id).unwrap().as_ref(), Some(winners[0]));
     }
     assert_eq!(a.get(&id).unwrap().unwrap().revision, 1 + ROUNDS);
+}
+
+// ----------------------------------------------------------- group commit --
+
+/// A write the store reads the row for.
+fn write<'a>(id: &'a SessionId, patch: &'a Patch) -> Write<'a> {
+    Write {
+        id,
+        patch,
+        base: None,
+    }
+}
+
+/// A write decided against `rec`, which the caller hands over.
+fn based<'a>(rec: &'a SessionRecord, patch: &'a Patch) -> Write<'a> {
+    Write {
+        id: &rec.id,
+        patch,
+        base: Some(rec),
+    }
+}
+
+/// A store in `dir` holding a seeded record per id.
+fn seeded_store(dir: &TempDir, ids: &[&str]) -> (Store, Vec<SessionRecord>) {
+    let store = Store::open(&dir.db()).unwrap();
+    let recs: Vec<SessionRecord> = ids.iter().map(|id| seeded(id)).collect();
+    for rec in &recs {
+        store.insert(rec).unwrap();
+    }
+    (store, recs)
+}
+
+fn written(outcome: &Result<Applied, StoreError>) -> &SessionRecord {
+    match outcome {
+        Ok(Applied::Written(rec)) => rec,
+        other => panic!("expected a write, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_batch_rejects_a_stale_write_alone_and_lands_the_good_one() {
+    let dir = TempDir::new("batchstale");
+    let (store, recs) = seeded_store(&dir, &["a", "b", "c"]);
+    let [a, b, c] = <[SessionRecord; 3]>::try_from(recs).unwrap();
+    // `c` moves on behind the back of a caller still holding revision 1.
+    store.apply(&c.id, &working(1, 1_500)).unwrap();
+
+    let stale = working(0, 2_000);
+    let good = working(1, 2_000);
+    let behind = working(1, 2_000);
+    let unknown_id = SessionId::from("zz");
+    let unknown = working(1, 2_000);
+    let outcomes = store
+        .apply_batch(&[
+            write(&a.id, &stale),
+            write(&b.id, &good),
+            // The caller's record says revision 1; the row is at 2.
+            based(&c, &behind),
+            Write {
+                id: &unknown_id,
+                patch: &unknown,
+                base: Some(&c),
+            },
+        ])
+        .unwrap();
+    let mut expected_b = b.clone();
+    expected_b.apply(&good).unwrap();
+    assert_eq!(outcomes.len(), 4);
+    assert_eq!(outcomes[0].as_ref().unwrap(), &Applied::Stale { actual: 1 });
+    assert_eq!(written(&outcomes[1]), &expected_b);
+    assert_eq!(outcomes[2].as_ref().unwrap(), &Applied::Stale { actual: 2 });
+    assert_eq!(outcomes[3].as_ref().unwrap(), &Applied::Missing);
+    assert_eq!(store.get(&a.id).unwrap(), Some(a));
+    assert_eq!(store.get(&b.id).unwrap(), Some(expected_b));
+    assert_eq!(store.get(&c.id).unwrap().unwrap().revision, 2);
+}
+
+#[test]
+fn a_write_with_the_callers_record_lands_exactly_like_one_the_store_reads() {
+    let dir = TempDir::new("batchbase");
+    let store = Store::open(&dir.db()).unwrap();
+    let rec = full_record("app-1");
+    store.insert(&rec).unwrap();
+    let mut meta = rec.metadata.clone();
+    meta.runtime_handle = None;
+    meta.prompt = "changed".into();
+    let patch = Patch {
+        metadata: Some(Box::new(meta)),
+        policy: Some(Box::default()),
+        detecting: QuarantineChange::Clear,
+        ..working(rec.revision, 200_000)
+    };
+    let mut expected = rec.clone();
+    expected.apply(&patch).unwrap();
+    let outcomes = store.apply_batch(&[based(&rec, &patch)]).unwrap();
+    assert_eq!(written(&outcomes[0]), &expected);
+    drop(store);
+    let store = Store::open(&dir.db()).unwrap();
+    assert_eq!(store.get(&rec.id).unwrap(), Some(expected));
+}
+
+#[test]
+fn two_writes_to_one_session_in_a_batch_land_in_order() {
+    let dir = TempDir::new("batchorder");
+    let store = Store::open(&dir.db()).unwrap();
+    let rec = seeded("app-1");
+    store.insert(&rec).unwrap();
+    let first = working(1, 2_000);
+    let second = Patch {
+        runtime: Some(RuntimeAxis {
+            state: RuntimeState::Alive,
+            reason: RuntimeReason::ProcessRunning,
+        }),
+        session: Some(SessionAxis {
+            state: SessionState::Idle,
+            reason: SessionReason::AwaitingUserInput,
+        }),
+        ..empty_patch(2, 3_000)
+    };
+    // The first write comes with the caller's record; the second was decided
+    // against the first's result, which only the batch holds so far.
+    let outcomes = store
+        .apply_batch(&[based(&rec, &first), write(&rec.id, &second)])
+        .unwrap();
+    let mut expected = rec.clone();
+    expected.apply(&first).unwrap();
+    assert_eq!(written(&outcomes[0]), &expected);
+    expected.apply(&second).unwrap();
+    assert_eq!(written(&outcomes[1]), &expected);
+    assert_eq!(expected.revision, 3);
+    assert_eq!(store.get(&rec.id).unwrap(), Some(expected.clone()));
+
+    // Out of order, the later decision is stale and the earlier one lands.
+    let third = working(3, 4_000);
+    let fourth = empty_patch(4, 5_000);
+    let outcomes = store
+        .apply_batch(&[write(&rec.id, &fourth), write(&rec.id, &third)])
+        .unwrap();
+    assert_eq!(outcomes[0].as_ref().unwrap(), &Applied::Stale { actual: 3 });
+    expected.apply(&third).unwrap();
+    assert_eq!(written(&outcomes[1]), &expected);
+}
+
+#[test]
+fn a_write_that_fails_on_its_own_leaves_nothing_behind_and_its_batch_mates_land() {
+    let dir = TempDir::new("batchown");
+    let (store, recs) = seeded_store(&dir, &["bad", "refused", "good"]);
+    let [bad, refused, good] = <[SessionRecord; 3]>::try_from(recs).unwrap();
+    let conn = raw(&dir.db());
+    // A row the core cannot decode, and a metadata row SQLite refuses after
+    // the write's own UPDATE already ran (its savepoint must undo that).
+    conn.execute(
+        "UPDATE sessions SET session_state = 'zombie' WHERE id = 'bad'",
+        [],
+    )
+    .unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON session_metadata
+         WHEN NEW.session_id = 'refused'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .unwrap();
+    let plain = working(1, 2_000);
+    let meta = Metadata {
+        prompt: "go".into(),
+        ..Metadata::default()
+    };
+    let with_metadata = Patch {
+        metadata: Some(Box::new(meta)),
+        ..working(1, 2_000)
+    };
+    let outcomes = store
+        .apply_batch(&[
+            write(&bad.id, &plain),
+            based(&refused, &with_metadata),
+            write(&good.id, &with_metadata),
+        ])
+        .unwrap();
+    let err = outcomes[0].as_ref().unwrap_err();
+    assert!(
+        matches!(err, StoreError::BadValue { row, column, .. } if row == "bad" && column == "session_state"),
+        "{err}"
+    );
+    let err = outcomes[1].as_ref().unwrap_err();
+    assert!(err.to_string().contains("refused by the test"), "{err}");
+    let mut expected = good.clone();
+    expected.apply(&with_metadata).unwrap();
+    assert_eq!(written(&outcomes[2]), &expected);
+
+    assert_eq!(store.get(&refused.id).unwrap(), Some(refused));
+    assert_eq!(store.get(&good.id).unwrap(), Some(expected));
+}
+
+#[test]
+fn a_failure_that_ends_the_transaction_fails_the_whole_batch_with_its_cause() {
+    let dir = TempDir::new("batchrollback");
+    let (store, recs) = seeded_store(&dir, &["a", "doomed", "c"]);
+    let [a, doomed, c] = <[SessionRecord; 3]>::try_from(recs).unwrap();
+    raw(&dir.db())
+        .execute_batch(
+            "CREATE TRIGGER lose BEFORE UPDATE ON sessions WHEN OLD.id = 'doomed'
+             BEGIN SELECT RAISE(ROLLBACK, 'the transaction was lost'); END;",
+        )
+        .unwrap();
+    let patch = working(1, 2_000);
+    let err = store
+        .apply_batch(&[
+            write(&a.id, &patch),
+            write(&doomed.id, &patch),
+            write(&c.id, &patch),
+        ])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("the transaction was lost"),
+        "{err}"
+    );
+    // Nothing of the batch landed, not even the write before the failure.
+    assert_eq!(store.records().unwrap(), vec![a.clone(), c, doomed]);
+    // And the store goes on working.
+    assert!(matches!(
+        store.apply(&a.id, &patch).unwrap(),
+        Applied::Written(_)
+    ));
+}
+
+/// Set in the child process of the I/O failure test: the database to write.
+const IO_FAILURE_CHILD: &str = "AO_STORE_TEST_IO_FAILURE_DB";
+
+#[test]
+fn an_io_failure_at_commit_fails_the_whole_batch_with_its_cause() {
+    if let Some(db) = std::env::var_os(IO_FAILURE_CHILD) {
+        return io_failure_child(Path::new(&db));
+    }
+    let dir = TempDir::new("batchio");
+    let (store, recs) = seeded_store(&dir, &["a", "b"]);
+    drop(store);
+    // Re-run this test alone in a child whose files may not grow past 256 KB
+    // (`ulimit -f` counts 512-byte blocks in POSIX sh; SIGXFSZ ignored, so a
+    // write past the limit fails with EFBIG: a real I/O error in SQLite).
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; ulimit -f 512 && exec "$0" "$@""#)
+        .arg(exe)
+        .args([
+            "--exact",
+            "an_io_failure_at_commit_fails_the_whole_batch_with_its_cause",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(IO_FAILURE_CHILD, dir.db())
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the child failed:\n{log}");
+    assert!(log.contains("batch failed as a whole: "), "{log}");
+    // Neither write landed.
+    let store = Store::open(&dir.db()).unwrap();
+    assert_eq!(store.records().unwrap(), recs);
+}
+
+/// The child: a good write and a 1 MB one (fits SQLite's page cache, so the
+/// failure comes when the commit writes the WAL) in one batch.
+fn io_failure_child(db: &Path) {
+    let store = Store::open(db).unwrap();
+    let good = working(1, 2_000);
+    let meta = Metadata {
+        prompt: "x".repeat(1 << 20),
+        ..Metadata::default()
+    };
+    let big = Patch {
+        metadata: Some(Box::new(meta)),
+        ..working(1, 2_000)
+    };
+    let (a, b) = (SessionId::from("a"), SessionId::from("b"));
+    let err = store
+        .apply_batch(&[write(&a, &good), write(&b, &big)])
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::DiskFull)),
+        "{err:?}"
+    );
+    println!("batch failed as a whole: {err}");
+}
+
+// ------------------------------------------------------------ store writer --
+
+/// A journal entry that names its write (by `tag`).
+fn entry(id: &str, tag: u64) -> JournalEntry {
+    JournalEntry::Input {
+        input: Input {
+            session: id.into(),
+            at: Timestamp(tag),
+            event: Event::Tick,
+        },
+        effects: Fingerprint(tag),
+    }
+}
+
+/// A store writer over a seeded store, with its journal beside the database.
+struct Setup {
+    dir: TempDir,
+    store: Arc<Store>,
+    writer: Arc<StoreWriter>,
+}
+
+impl Setup {
+    fn new(tag: &str, sessions: &[&str]) -> Setup {
+        let dir = TempDir::new(tag);
+        let store = Arc::new(seeded_store(&dir, sessions).0);
+        let journal = Journal::open(&dir.journal()).unwrap();
+        let writer = Arc::new(StoreWriter::start(store.clone(), journal).unwrap());
+        Setup { dir, store, writer }
+    }
+}
+
+fn tags(journal: &Path) -> Vec<u64> {
+    read_journal(journal)
+        .unwrap()
+        .into_iter()
+        .map(|e| match e {
+            JournalEntry::Input { effects, .. } => effects.0,
+            other => panic!("unexpected entry {other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_waiters_get_their_own_outcomes_and_only_landed_writes_are_journaled() {
+    const N: u64 = 200;
+    let ids: Vec<String> = (0..N).map(|i| format!("s{i:03}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let s = Setup::new("concurrent", &refs);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        let writer = s.writer.clone();
+        let id = SessionId::from(id.as_str());
+        let tag = i as u64 + 1;
+        // Every tenth write was decided against a revision that never was.
+        let expected = if i % 10 == 0 { 7 } else { 1 };
+        let base = (i % 2 == 0).then(|| seeded(id.as_str()));
+        tasks.spawn(async move {
+            let line = Line::encode(&entry(id.as_str(), tag)).unwrap();
+            let outcome = writer
+                .apply(id.clone(), working(expected, 2_000), base, Some(line))
+                .await
+                .unwrap();
+            (id, tag, expected, outcome)
+        });
+    }
+    let mut landed = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        let (id, tag, expected, outcome) = r.unwrap();
+        if expected == 1 {
+            let Applied::Written(rec) = outcome else {
+                panic!("{id}: {outcome:?}")
+            };
+            assert_eq!((rec.id, rec.revision), (id, 2));
+            landed.push(tag);
+        } else {
+            assert_eq!(outcome, Applied::Stale { actual: 1 }, "{id}");
+        }
+    }
+    assert_eq!(landed.len(), 180);
+    let mut journaled = tags(&s.dir.journal());
+    journaled.sort_unstable();
+    landed.sort_unstable();
+    assert_eq!(
+        journaled, landed,
+        "exactly the committed writes are journaled"
+    );
+    let stored = s.store.records().unwrap();
+    assert_eq!(stored.iter().filter(|r| r.revision == 2).count(), 180);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_fails_as_a_whole_fails_every_waiter_with_the_cause() {
+    let s = Setup::new("batchfail", &["first", "a", "doomed", "c"]);
+    let blocker = raw(&s.dir.db());
+    blocker
+        .execute_batch(
+            "CREATE TRIGGER lose BEFORE UPDATE ON sessions WHEN OLD.id = 'doomed'
+             BEGIN SELECT RAISE(ROLLBACK, 'the transaction was lost'); END;
+             BEGIN IMMEDIATE;",
+        )
+        .unwrap();
+    // The first write's batch waits for the lock this connection holds, so
+    // the next three queue up and are committed as one batch.
+    let send = |id: &'static str, tag: u64| {
+        let writer = s.writer.clone();
+        tokio::spawn(async move {
+            let line = Line::encode(&entry(id, tag)).unwrap();
+            writer
+                .apply(id.into(), working(1, 2_000), None, Some(line))
+                .await
+        })
+    };
+    let first = send("first", 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rest = [send("a", 2), send("doomed", 3), send("c", 4)];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    blocker.execute_batch("COMMIT").unwrap();
+
+    assert!(matches!(first.await.unwrap(), Ok(Applied::Written(_))));
+    for waiter in rest {
+        let err = waiter.await.unwrap().unwrap_err();
+        assert!(matches!(err, WriteError::Store(_)), "{err:?}");
+        assert!(
+            err.to_string().contains("the transaction was lost"),
+            "{err}"
+        );
+    }
+    // Nothing of the failed batch landed or was journaled; the writer goes on.
+    let revisions: Vec<u64> = s
+        .store
+        .records()
+        .unwrap()
+        .iter()
+        .map(|r| r.revision)
+        .collect();
+    assert_eq!(revisions, vec![1, 1, 1, 2], "a, c, doomed, first");
+    let after = s
+        .writer
+        .apply("a".into(), working(1, 3_000), None, None)
+        .await
+        .unwrap();
+    assert!(matches!(after, Applied::Written(_)), "{after:?}");
+    assert_eq!(tags(&s.dir.journal()), vec![1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_commits_what_was_handed_over_then_refuses_writes() {
+    let s = Setup::new("stop", &["a", "b"]);
+    let writer = s.writer.clone();
+    let pending = tokio::spawn(async move {
+        writer
+            .apply("a".into(), working(1, 2_000), None, None)
+            .await
+    });
+    tokio::task::yield_now().await;
+    s.writer.stop().await;
+    // Handed over before the stop (or refused as stopped if it came after):
+    // never lost half way.
+    match pending.await.unwrap() {
+        Ok(Applied::Written(rec)) => assert_eq!(rec.revision, 2),
+        Err(WriteError::Stopped) => {
+            assert_eq!(s.store.get(&"a".into()).unwrap().unwrap().revision, 1)
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = s
+        .writer
+        .apply("b".into(), working(1, 3_000), None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WriteError::Stopped), "{err:?}");
+    assert_eq!(s.store.get(&"b".into()).unwrap().unwrap().revision, 1);
+    // A second stop is harmless.
+    s.writer.stop().await;
 }
 
 // ---------------------------------------------------------------- intents --

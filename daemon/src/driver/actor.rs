@@ -3,7 +3,9 @@
 
 use super::{ops, DriverError, SessionEvent, Shared};
 use crate::driver::metrics::Metrics;
+use crate::journal::Line;
 use crate::store::Applied;
+use crate::writer::WriteError;
 use ao_core::domain::{display_status, SessionId, SessionRecord};
 use ao_core::invariants::{check_step, StepView};
 use ao_core::journal::{effects_digest, JournalEntry};
@@ -114,6 +116,7 @@ async fn feed_one(
     event: Event,
     cache: &mut Option<SessionRecord>,
 ) -> Result<(Fed, Vec<Event>), DriverError> {
+    let kind = event_kind(&event);
     for _ in 0..MAX_CONFLICT_RETRIES {
         let before = match cache.take() {
             Some(rec) => Some(rec),
@@ -137,15 +140,32 @@ async fn feed_one(
         let decision =
             step(&before, &input, &shared.cfg).map_err(|e| DriverError::Rejected(e.to_string()))?;
         Metrics::inc(&shared.metrics.inputs);
+        // What the invariants need once `before` and `input` have moved on.
+        let checked = cfg!(debug_assertions).then(|| (before.clone(), input.clone()));
+        let entry = JournalEntry::Input {
+            input,
+            effects: effects_digest(&decision.effects),
+        };
         let after = match decision.patch() {
-            None => before.clone(),
+            None => {
+                if let Err(e) = shared.writer.journal(&entry) {
+                    tracing::error!("journal append failed: {e}");
+                }
+                before
+            }
             Some(patch) => {
-                let store = shared.store.clone();
-                let (key, patch) = (id.clone(), patch.clone());
-                match blocking(move || store.apply(&key, &patch))
-                    .await?
-                    .map_err(|e| DriverError::Store(e.to_string()))?
-                {
+                let line = Line::encode(&entry)
+                    .map_err(|e| tracing::error!("cannot encode a journal entry: {e}"))
+                    .ok();
+                // Answered only once the write's batch has committed.
+                match shared
+                    .writer
+                    .apply(id.clone(), patch.clone(), Some(before), line)
+                    .await
+                    .map_err(|e| match e {
+                        WriteError::Stopped => DriverError::ShuttingDown,
+                        e @ WriteError::Store(_) => DriverError::Store(e.to_string()),
+                    })? {
                     Applied::Written(after) => after,
                     Applied::Stale { .. } => {
                         // Someone else wrote: re-read and re-decide.
@@ -156,13 +176,8 @@ async fn feed_one(
                 }
             }
         };
-        debug_assert_invariants(shared, &before, &input, &decision, &after);
-        let entry = JournalEntry::Input {
-            input: input.clone(),
-            effects: effects_digest(&decision.effects),
-        };
-        if let Err(e) = shared.journal.lock().await.append(&entry) {
-            tracing::error!("journal append failed: {e}");
+        if let Some((before, input)) = &checked {
+            debug_assert_invariants(shared, before, input, &decision, &after);
         }
         let fed = if decision.patch().is_some() {
             Metrics::inc(&shared.metrics.writes);
@@ -171,15 +186,15 @@ async fn feed_one(
             Fed::Unchanged
         };
         let followups = run_effects(shared, &after, &decision.effects).await;
-        *cache = Some(after.clone());
-        if fed == Fed::Written {
+        if fed == Fed::Written && shared.events.receiver_count() > 0 {
             let _ = shared.events.send(SessionEvent {
                 session: id.to_string(),
                 status: display_status(&after.lifecycle).to_string(),
-                what: event_kind(&event).to_owned(),
+                what: kind.to_owned(),
                 revision: after.revision,
             });
         }
+        *cache = Some(after);
         return Ok((fed, followups));
     }
     Err(DriverError::Store(format!(

@@ -1,8 +1,8 @@
 //! The driver: owns no decisions. Per session, one actor serializes inputs
 //! and session-manager operations; each input goes through the core's step,
-//! its write is committed with revision CAS (re-read and re-decide on a
-//! conflict), journaled, and its effects run in order before the session's
-//! next input. Timers feed the reaper, the SCM poller and ticks, whose
+//! its write is committed with revision CAS by the store writer (group
+//! commit; re-read and re-decide on a conflict), journaled, and its effects
+//! run in order before the session's next input. Timers feed the reaper, the SCM poller and ticks, whose
 //! targets come from the core's selection functions.
 
 mod actor;
@@ -21,14 +21,15 @@ pub use metrics::Metrics;
 use crate::config::DaemonConfig;
 use crate::journal::Journal;
 use crate::store::Store;
+use crate::writer::StoreWriter;
 use ao_core::config::Config;
 use ao_core::domain::SessionId;
 use ao_core::lcm::Event;
 use ao_core::sm::{OpResult, Operation};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
-use tokio::sync::{broadcast, mpsc, oneshot, watch, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// Everything the actors, timers and API share.
 pub struct Shared {
@@ -38,13 +39,13 @@ pub struct Shared {
     pub daemon_cfg: DaemonConfig,
     /// Data directory.
     pub data_dir: PathBuf,
-    /// The store (SQLite).
+    /// The store (SQLite), for reads and the session manager's own writes.
     pub store: Arc<Store>,
-    /// The journal of every committed input.
-    pub journal: Mutex<Journal>,
+    /// Commits every input's write (group commit) and journals every input.
+    pub writer: StoreWriter,
     /// Real adapters.
     pub adapters: Adapters,
-    /// Session actors by id.
+    /// Session actors by id (a plain mutex: held for a lookup, never across an await).
     actors: Mutex<BTreeMap<SessionId, mpsc::Sender<actor::Msg>>>,
     /// Session change events (for the SSE stream).
     pub events: broadcast::Sender<SessionEvent>,
@@ -78,7 +79,8 @@ pub enum DriverError {
 }
 
 impl Shared {
-    /// Builds the shared state.
+    /// Builds the shared state and starts the store writer's thread (which
+    /// owns the journal from here on); fails only if the thread cannot start.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         cfg: Config,
@@ -89,14 +91,15 @@ impl Shared {
         adapters: Adapters,
         clock: Arc<dyn Clock>,
         url: String,
-    ) -> Arc<Shared> {
+    ) -> std::io::Result<Arc<Shared>> {
         let (events, _) = broadcast::channel(1024);
-        Arc::new(Shared {
+        let writer = StoreWriter::start(store.clone(), journal)?;
+        Ok(Arc::new(Shared {
             cfg,
             daemon_cfg,
             data_dir,
             store,
-            journal: Mutex::new(journal),
+            writer,
             adapters,
             actors: Mutex::new(BTreeMap::new()),
             events,
@@ -104,12 +107,12 @@ impl Shared {
             clock,
             url,
             stopping: watch::Sender::new(false),
-        })
+        }))
     }
 
     /// The actor of a session, started on first use.
-    async fn actor(self: &Arc<Self>, id: &SessionId) -> mpsc::Sender<actor::Msg> {
-        let mut actors = self.actors.lock().await;
+    fn actor(self: &Arc<Self>, id: &SessionId) -> mpsc::Sender<actor::Msg> {
+        let mut actors = self.actors.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(tx) = actors.get(id) {
             if !tx.is_closed() {
                 return tx.clone();
@@ -127,7 +130,7 @@ impl Shared {
         event: Event,
     ) -> Result<actor::Fed, DriverError> {
         let (reply, rx) = oneshot::channel();
-        let tx = self.actor(id).await;
+        let tx = self.actor(id);
         tx.send(actor::Msg::Feed {
             event,
             reply: Some(reply),
@@ -139,7 +142,7 @@ impl Shared {
 
     /// Feeds an input without waiting (observers).
     pub async fn post(self: &Arc<Self>, id: &SessionId, event: Event) {
-        let tx = self.actor(id).await;
+        let tx = self.actor(id);
         let _ = tx.send(actor::Msg::Feed { event, reply: None }).await;
     }
 
@@ -149,7 +152,7 @@ impl Shared {
         match op.session().cloned() {
             Some(id) => {
                 let (reply, rx) = oneshot::channel();
-                let tx = self.actor(&id).await;
+                let tx = self.actor(&id);
                 tx.send(actor::Msg::Op {
                     op: Box::new(op),
                     reply: Some(reply),
@@ -168,9 +171,10 @@ impl Shared {
     /// Stops every actor after it drains its queue (bounded by the caller's timeout).
     pub async fn drain(&self) {
         self.stopping.send_replace(true);
-        let actors: Vec<_> = std::mem::take(&mut *self.actors.lock().await)
-            .into_values()
-            .collect();
+        let actors: Vec<_> =
+            std::mem::take(&mut *self.actors.lock().unwrap_or_else(PoisonError::into_inner))
+                .into_values()
+                .collect();
         for tx in actors {
             let (done, rx) = oneshot::channel();
             if tx.send(actor::Msg::Stop { done }).await.is_ok() {

@@ -117,7 +117,7 @@ async fn execute(
                     let entry = JournalEntry::Seed {
                         record: (**rec).clone(),
                     };
-                    if let Err(e) = shared.journal.lock().await.append(&entry) {
+                    if let Err(e) = shared.writer.journal(&entry) {
                         tracing::error!("journal append failed: {e}");
                     }
                     Outcome::Ok

@@ -7,6 +7,12 @@
 //! loser gets [`Applied::Stale`], re-reads and re-decides. Calls are blocking:
 //! async code runs them on `spawn_blocking` or a dedicated thread.
 //!
+//! [`Store::apply_batch`] is the group commit: many writes (each still its own
+//! revision CAS) in one transaction and one commit, so the per-commit cost
+//! (the WAL append, the lock round trip) is paid once per batch. A write that
+//! is stale or fails on its own is rejected alone; a failure that leaves the
+//! transaction unusable (I/O, disk full, a rollback) fails the whole batch.
+//!
 //! The store never holds a display status (SPEC §3): it is derived on read.
 
 mod codec;
@@ -22,10 +28,10 @@ use ao_core::lcm::{Patch, QuarantineChange};
 use ao_core::sm::{OpId, Operation};
 use codec::{Column, SessionRow, SESSION_COLUMNS};
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, TransactionBehavior};
+use rusqlite::{params, params_from_iter, Connection, ErrorCode, TransactionBehavior};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The database file's name inside the data directory.
@@ -60,6 +66,24 @@ pub enum Applied {
     Missing,
 }
 
+/// One write of a [`Store::apply_batch`].
+#[derive(Clone, Copy, Debug)]
+pub struct Write<'a> {
+    /// The session to write.
+    pub id: &'a SessionId,
+    /// The patch, carrying the revision it was decided against.
+    pub patch: &'a Patch,
+    /// The record the patch was decided against, when the caller holds it:
+    /// the store then writes without re-reading the row. Safe because every
+    /// write bumps the revision: a row still at the patch's revision *is* this
+    /// record, and one that moved on fails the CAS ([`Applied::Stale`]).
+    pub base: Option<&'a SessionRecord>,
+}
+
+/// SQLite statements cached per connection: the fixed statements plus the
+/// `UPDATE` variants (one per set of touched column groups).
+const STATEMENT_CACHE_CAPACITY: usize = 64;
+
 /// The store: one SQLite connection behind a mutex (so `Store: Send + Sync`).
 /// Open one per process, or several on one file: they coordinate through
 /// SQLite's locks and the revision CAS.
@@ -67,6 +91,36 @@ pub enum Applied {
 pub struct Store {
     conn: Mutex<Connection>,
     location: String,
+    /// The database file (`None` in memory): a [`Checkpointer`] opens it too.
+    path: Option<PathBuf>,
+}
+
+/// WAL pages after which a store that has handed checkpoints to a
+/// [`Checkpointer`] still checkpoints on its own, inline with a commit: the
+/// backstop if the checkpointer falls behind (SQLite's default is 1,000).
+pub const BACKSTOP_CHECKPOINT_PAGES: u32 = 16_000;
+
+/// A second connection to a store's file that copies committed WAL pages
+/// into the database (a PASSIVE checkpoint), so the writing connection does
+/// not pay for checkpoints (page copies and two fsyncs) inside a commit.
+#[derive(Debug)]
+pub struct Checkpointer {
+    conn: Connection,
+    location: String,
+}
+
+impl Checkpointer {
+    /// Copies every WAL page it can without waiting for readers or writers.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(StoreError::from)
+    }
+
+    /// The file it checkpoints, for messages.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
 }
 
 /// `<data_dir>/ao.db`: where the daemon and the CLI find the shared database.
@@ -89,7 +143,7 @@ impl Store {
             location: location.clone(),
             source,
         })?;
-        Store::configure(conn, location, true)
+        Store::configure(conn, location, Some(path.to_owned()))
     }
 
     /// A private in-memory database (tests, dry runs).
@@ -99,18 +153,23 @@ impl Store {
             location: location.clone(),
             source,
         })?;
-        Store::configure(conn, location, false)
+        Store::configure(conn, location, None)
     }
 
-    fn configure(mut conn: Connection, location: String, file: bool) -> Result<Store, StoreError> {
+    fn configure(
+        mut conn: Connection,
+        location: String,
+        path: Option<PathBuf>,
+    ) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open {
             location: location.clone(),
             source,
         };
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(open_err)?;
-        if file {
+        if path.is_some() {
             let mode: String = conn
                 .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
                 .map_err(open_err)?;
@@ -128,7 +187,29 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             location,
+            path,
         })
+    }
+
+    /// Hands WAL checkpoints to a second connection (run it off the write
+    /// path, e.g. on its own thread); this store then checkpoints by itself
+    /// only past [`BACKSTOP_CHECKPOINT_PAGES`]. `None` for an in-memory store.
+    pub fn checkpointer(&self) -> Result<Option<Checkpointer>, StoreError> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        let open_err = |source| StoreError::Open {
+            location: self.location.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        self.lock()
+            .pragma_update(None, "wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES)?;
+        Ok(Some(Checkpointer {
+            conn,
+            location: self.location.clone(),
+        }))
     }
 
     /// The file this store reads (or `:memory:`), for messages.
@@ -186,8 +267,14 @@ impl Store {
         );
         tx.prepare_cached(&sql)?
             .execute(params_from_iter(cols.into_iter().map(|(_, v)| v)))?;
-        write_metadata(&tx, &rec.id, &Metadata::default(), &rec.metadata)?;
-        write_policy(&tx, &rec.id, &rec.policy)?;
+        write_metadata(
+            &tx,
+            &rec.id,
+            &metadata_changes(&Metadata::default(), &rec.metadata),
+        )?;
+        if let Some(body) = codec::policy_json(&rec.policy)? {
+            write_policy(&tx, &rec.id, Some(&body))?;
+        }
         tx.commit()?;
         Ok(Inserted::Created)
     }
@@ -196,66 +283,41 @@ impl Store {
     /// read, check the revision, [`SessionRecord::apply`], and write back only
     /// the columns and rows the patch touches.
     pub fn apply(&self, id: &SessionId, patch: &Patch) -> Result<Applied, StoreError> {
+        let write = Write {
+            id,
+            patch,
+            base: None,
+        };
+        let mut outcomes = self.apply_batch(&[write])?;
+        outcomes.pop().unwrap_or(Ok(Applied::Missing))
+    }
+
+    /// Group commit: applies every write, in order, each with its own revision
+    /// CAS, in one `BEGIN IMMEDIATE` transaction with one commit. The outcome
+    /// of each write comes back in its place: a stale, missing or undecodable
+    /// write is rejected alone (a multi-statement write runs in a savepoint,
+    /// so it lands whole or not at all) and never fails its batch-mates. The
+    /// outer error fails every write: the transaction could not start or
+    /// commit, or a write hit an I/O-class failure (disk full, I/O error,
+    /// corruption, a rollback), after which nothing in the batch is trusted
+    /// and nothing of it is committed. Later writes to a session see earlier
+    /// ones in the same batch.
+    pub fn apply_batch(
+        &self,
+        writes: &[Write<'_>],
+    ) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let Some(before) = load(&tx, Some(id))?.pop() else {
-            return Ok(Applied::Missing);
-        };
-        let mut rec = before.clone();
-        if let Err(stale) = rec.apply(patch) {
-            return Ok(Applied::Stale {
-                actual: stale.actual,
-            });
-        }
-        let l = &rec.lifecycle;
-        let mut cols: Vec<Column> = vec![
-            ("revision", codec::int("revision", rec.revision)?),
-            ("updated_at", codec::int("updated_at", rec.updated_at.0)?),
-        ];
-        if patch.session.is_some() {
-            cols.extend(codec::session_columns(&l.session));
-        }
-        if patch.pr.is_some() {
-            cols.extend(codec::pr_columns(&l.pr)?);
-        }
-        if patch.runtime.is_some() {
-            cols.extend(codec::runtime_columns(&l.runtime));
-        }
-        if patch.activity.is_some() {
-            cols.extend(codec::activity_columns(&l.activity)?);
-        }
-        if !matches!(patch.detecting, QuarantineChange::Leave) {
-            cols.extend(codec::quarantine_columns(l.detecting.as_ref())?);
-        }
-        let assignments: Vec<String> = cols
-            .iter()
-            .enumerate()
-            .map(|(i, (name, _))| format!("{name} = ?{}", i + 1))
-            .collect();
-        let sql = format!(
-            "UPDATE sessions SET {} WHERE id = ?{} AND revision = ?{}",
-            assignments.join(", "),
-            cols.len() + 1,
-            cols.len() + 2
-        );
-        let mut values: Vec<Value> = cols.into_iter().map(|(_, v)| v).collect();
-        values.push(Value::Text(id.as_str().to_owned()));
-        values.push(codec::int("revision", before.revision)?);
-        let changed = tx.prepare_cached(&sql)?.execute(params_from_iter(values))?;
-        if changed != 1 {
-            // Unreachable under the write lock; refuse rather than guess.
-            return Ok(Applied::Stale {
-                actual: before.revision,
-            });
-        }
-        if patch.metadata.is_some() {
-            write_metadata(&tx, id, &before.metadata, &rec.metadata)?;
-        }
-        if patch.policy.is_some() && before.policy != rec.policy {
-            write_policy(&tx, id, &rec.policy)?;
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for write in writes {
+            // On a batch failure, dropping `tx` rolls back every write.
+            outcomes.push(apply_one(&tx, write)?);
         }
         tx.commit()?;
-        Ok(Applied::Written(rec))
+        Ok(outcomes)
     }
 
     /// Persists an operation as its write-ahead intent (insert or replace, by op id).
@@ -352,6 +414,254 @@ fn wall_clock_millis() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// Whether a write's error means the transaction (and so its whole batch)
+/// cannot be trusted: the database itself is failing, not this one write.
+fn fails_the_batch(e: &StoreError) -> bool {
+    let StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) = e else {
+        return false;
+    };
+    matches!(
+        f.code,
+        ErrorCode::SystemIoFailure
+            | ErrorCode::DiskFull
+            | ErrorCode::DatabaseCorrupt
+            | ErrorCode::NotADatabase
+            | ErrorCode::ReadOnly
+            | ErrorCode::OutOfMemory
+            | ErrorCode::CannotOpen
+            | ErrorCode::FileLockingProtocolFailed
+            | ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+    )
+}
+
+/// One write of a batch, inside the batch's transaction. The outer error
+/// fails the batch; the inner result is this write's own outcome.
+fn apply_one(
+    conn: &Connection,
+    write: &Write<'_>,
+) -> Result<Result<Applied, StoreError>, StoreError> {
+    // The batch goes on after a write's own failure, unless SQLite rolled the
+    // transaction back or the database itself is failing.
+    let own = |outcome: Result<Applied, StoreError>| match outcome {
+        Err(e) if conn.is_autocommit() || fails_the_batch(&e) => Err(e),
+        outcome => Ok(outcome),
+    };
+    let planned = match plan(conn, write) {
+        Ok(Plan::Done(applied)) => return Ok(Ok(applied)),
+        Ok(Plan::Write(planned)) => planned,
+        Err(e) => return own(Err(e)),
+    };
+    // One statement is atomic on its own; more run in a savepoint so a
+    // failure half way leaves nothing of this write behind.
+    if planned.metadata.is_empty() && planned.policy.is_none() {
+        return own(execute(conn, planned));
+    }
+    conn.prepare_cached("SAVEPOINT write")?.execute([])?;
+    let outcome = execute(conn, planned);
+    if outcome.is_err() && !conn.is_autocommit() {
+        conn.prepare_cached("ROLLBACK TO write")?.execute([])?;
+    }
+    if !conn.is_autocommit() {
+        conn.prepare_cached("RELEASE write")?.execute([])?;
+    }
+    own(outcome)
+}
+
+/// What a write will do, worked out before touching the database.
+enum Plan {
+    /// Nothing to write: the outcome is known (stale, missing).
+    Done(Applied),
+    /// The statements to run.
+    Write(Planned),
+}
+
+/// A write's statements, with every value already encoded.
+struct Planned {
+    /// The record once written.
+    after: SessionRecord,
+    /// Which column groups the `UPDATE` sets ([`update_sql`]).
+    groups: u8,
+    /// The `UPDATE`'s parameters, in [`update_sql`]'s order.
+    values: Vec<Value>,
+    /// Metadata rows to change.
+    metadata: Vec<MetadataChange>,
+    /// The policy row to write (`Some(None)` deletes it).
+    policy: Option<Option<String>>,
+}
+
+/// Works out a write: the revision check against the caller's record or the
+/// stored row, and every column, row and JSON body it will write.
+fn plan(conn: &Connection, write: &Write<'_>) -> Result<Plan, StoreError> {
+    let Write { id, patch, base } = *write;
+    // The caller's record if the patch was decided against it; otherwise
+    // the row as stored now.
+    let loaded;
+    let before = match base.filter(|b| b.id == *id && b.revision == patch.expected_revision) {
+        Some(b) => b,
+        None => match load(conn, Some(id))?.pop() {
+            Some(rec) => {
+                loaded = rec;
+                &loaded
+            }
+            None => return Ok(Plan::Done(Applied::Missing)),
+        },
+    };
+    let mut after = before.clone();
+    if let Err(stale) = after.apply(patch) {
+        return Ok(Plan::Done(Applied::Stale {
+            actual: stale.actual,
+        }));
+    }
+    let l = &after.lifecycle;
+    let mut groups = 0;
+    let mut values: Vec<Value> = vec![
+        codec::int("revision", after.revision)?,
+        codec::int("updated_at", after.updated_at.0)?,
+    ];
+    let mut touch = |group: u8, cols: Vec<Column>| {
+        groups |= group;
+        values.extend(cols.into_iter().map(|(_, v)| v));
+    };
+    if patch.session.is_some() {
+        touch(SESSION, codec::session_columns(&l.session));
+    }
+    if patch.pr.is_some() {
+        touch(PR, codec::pr_columns(&l.pr)?);
+    }
+    if patch.runtime.is_some() {
+        touch(RUNTIME, codec::runtime_columns(&l.runtime));
+    }
+    if patch.activity.is_some() {
+        touch(ACTIVITY, codec::activity_columns(&l.activity)?);
+    }
+    if !matches!(patch.detecting, QuarantineChange::Leave) {
+        touch(QUARANTINE, codec::quarantine_columns(l.detecting.as_ref())?);
+    }
+    values.push(Value::Text(id.as_str().to_owned()));
+    values.push(codec::int("revision", before.revision)?);
+    let metadata = if patch.metadata.is_some() {
+        metadata_changes(&before.metadata, &after.metadata)
+    } else {
+        Vec::new()
+    };
+    let policy = match &patch.policy {
+        Some(_) if before.policy != after.policy => Some(codec::policy_json(&after.policy)?),
+        _ => None,
+    };
+    Ok(Plan::Write(Planned {
+        after,
+        groups,
+        values,
+        metadata,
+        policy,
+    }))
+}
+
+/// Runs a planned write: the CAS `UPDATE`, then its metadata and policy rows.
+fn execute(conn: &Connection, planned: Planned) -> Result<Applied, StoreError> {
+    let Planned {
+        after,
+        groups,
+        values,
+        metadata,
+        policy,
+    } = planned;
+    let changed = conn
+        .prepare_cached(update_sql(groups))?
+        .execute(params_from_iter(values))?;
+    if changed != 1 {
+        // The row moved on (or went away) since the caller's record was read.
+        return Ok(match stored_revision(conn, &after.id)? {
+            Some(actual) => Applied::Stale { actual },
+            None => Applied::Missing,
+        });
+    }
+    write_metadata(conn, &after.id, &metadata)?;
+    if let Some(body) = &policy {
+        write_policy(conn, &after.id, body.as_deref())?;
+    }
+    Ok(Applied::Written(after))
+}
+
+/// Column groups a patch may touch, as bits of [`update_sql`]'s index.
+const SESSION: u8 = 1;
+const PR: u8 = 2;
+const RUNTIME: u8 = 4;
+const ACTIVITY: u8 = 8;
+const QUARANTINE: u8 = 16;
+
+/// The CAS `UPDATE` for a set of touched column groups (built once per set):
+/// `revision` and `updated_at`, then each touched group's columns in bit
+/// order, then `id` and the expected revision.
+fn update_sql(groups: u8) -> &'static str {
+    static SQL: OnceLock<Vec<String>> = OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        let columns: [(u8, &[&str]); 5] = [
+            (SESSION, &["session_state", "session_reason"]),
+            (
+                PR,
+                &["pr_state", "pr_reason", "pr_number", "pr_url", "pr_draft"],
+            ),
+            (RUNTIME, &["runtime_state", "runtime_reason"]),
+            (
+                ACTIVITY,
+                &["activity_state", "activity_at", "activity_source"],
+            ),
+            (
+                QUARANTINE,
+                &[
+                    "quarantine_attempts",
+                    "quarantine_started_at",
+                    "quarantine_fingerprint",
+                ],
+            ),
+        ];
+        (0..32u8)
+            .map(|set| {
+                let mut names = vec!["revision", "updated_at"];
+                for (bit, cols) in columns {
+                    if set & bit != 0 {
+                        names.extend(cols);
+                    }
+                }
+                let assignments: Vec<String> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| format!("{name} = ?{}", i + 1))
+                    .collect();
+                format!(
+                    "UPDATE sessions SET {} WHERE id = ?{} AND revision = ?{}",
+                    assignments.join(", "),
+                    names.len() + 1,
+                    names.len() + 2
+                )
+            })
+            .collect()
+    });
+    all.get(usize::from(groups)).map_or("", String::as_str)
+}
+
+/// The stored revision of a session, if it exists.
+fn stored_revision(conn: &Connection, id: &SessionId) -> Result<Option<u64>, StoreError> {
+    use rusqlite::OptionalExtension;
+    let revision: Option<i64> = conn
+        .prepare_cached("SELECT revision FROM sessions WHERE id = ?1")?
+        .query_row([id.as_str()], |row| row.get(0))
+        .optional()?;
+    revision
+        .map(|r| {
+            u64::try_from(r).map_err(|_| StoreError::BadValue {
+                table: "sessions",
+                row: id.to_string(),
+                column: "revision".into(),
+                value: r.to_string(),
+                reason: "expected a non-negative integer".into(),
+            })
+        })
+        .transpose()
+}
+
 fn session_exists(conn: &Connection, id: &str) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM sessions WHERE id = ?1")?
@@ -431,41 +741,54 @@ fn load(conn: &Connection, only: Option<&SessionId>) -> Result<Vec<SessionRecord
     Ok(out)
 }
 
-/// Writes the metadata rows that differ between `old` and `new`.
+/// One metadata row to change: `None` deletes the key.
+type MetadataChange = (&'static str, Option<String>);
+
+/// The metadata rows that differ between `old` and `new`.
+fn metadata_changes(old: &Metadata, new: &Metadata) -> Vec<MetadataChange> {
+    if old == new {
+        return Vec::new();
+    }
+    let old = codec::metadata_pairs(old);
+    let new = codec::metadata_pairs(new);
+    let mut changes: Vec<MetadataChange> = old
+        .iter()
+        .filter(|(k, _)| !new.iter().any(|(nk, _)| nk == k))
+        .map(|(k, _)| (*k, None))
+        .collect();
+    changes.extend(
+        new.into_iter()
+            .filter(|(k, v)| !old.iter().any(|(ok, ov)| ok == k && ov == v))
+            .map(|(k, v)| (k, Some(v))),
+    );
+    changes
+}
+
+/// Writes metadata changes (upserts and deletes).
 fn write_metadata(
     conn: &Connection,
     id: &SessionId,
-    old: &Metadata,
-    new: &Metadata,
+    changes: &[MetadataChange],
 ) -> Result<(), StoreError> {
-    let old = codec::metadata_pairs(old);
-    let new = codec::metadata_pairs(new);
-    for (k, _) in &old {
-        if !new.iter().any(|(nk, _)| nk == k) {
-            conn.prepare_cached("DELETE FROM session_metadata WHERE session_id = ?1 AND key = ?2")?
-                .execute(params![id.as_str(), k])?;
-        }
-    }
-    for (k, v) in &new {
-        let unchanged = old.iter().any(|(ok, ov)| ok == k && ov == v);
-        if !unchanged {
-            conn.prepare_cached(
-                "INSERT INTO session_metadata (session_id, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute(params![id.as_str(), k, v])?;
-        }
+    for (k, v) in changes {
+        match v {
+            None => conn
+                .prepare_cached("DELETE FROM session_metadata WHERE session_id = ?1 AND key = ?2")?
+                .execute(params![id.as_str(), k])?,
+            Some(v) => conn
+                .prepare_cached(
+                    "INSERT INTO session_metadata (session_id, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![id.as_str(), k, v])?,
+        };
     }
     Ok(())
 }
 
-/// Writes the policy row (deleting it for the empty policy).
-fn write_policy(
-    conn: &Connection,
-    id: &SessionId,
-    policy: &ReactionPolicy,
-) -> Result<(), StoreError> {
-    match codec::policy_json(policy)? {
+/// Writes the policy row: its JSON, or `None` (the empty policy) to delete it.
+fn write_policy(conn: &Connection, id: &SessionId, body: Option<&str>) -> Result<(), StoreError> {
+    match body {
         None => {
             conn.prepare_cached("DELETE FROM reaction_policy WHERE session_id = ?1")?
                 .execute([id.as_str()])?;
