@@ -2,8 +2,9 @@
 //! and session-manager operations; each input goes through the core's step,
 //! its write is committed with revision CAS by the store writer (group
 //! commit; re-read and re-decide on a conflict), journaled, and its effects
-//! run in order before the session's next input. Timers feed the reaper, the SCM poller and ticks, whose
-//! targets come from the core's selection functions.
+//! run in order before the session's next input. Timers feed the reaper, the
+//! SCM poller and ticks, whose targets come from the core's selection
+//! functions.
 
 mod actor;
 mod adapters;
