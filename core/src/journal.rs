@@ -39,7 +39,7 @@ pub enum JournalEntry {
 pub fn effects_digest(effects: &[Effect]) -> Fingerprint {
     StableHasher::new()
         .field("ao.effects.v1")
-        .field(&format!("{effects:?}"))
+        .debug_field(&effects)
         .finish()
 }
 

@@ -43,9 +43,26 @@ impl StableHasher {
         self.bytes(text.as_bytes()).bytes(&[0x1f])
     }
 
+    /// Feeds a value's `Debug` text as one field, streamed: the same digest as
+    /// `field(&format!("{value:?}"))` without building the string (a hot path
+    /// in the daemon's journal).
+    pub fn debug_field(mut self, value: &impl fmt::Debug) -> Self {
+        use fmt::Write as _;
+        // Writing into a hasher cannot fail; only a broken Debug impl could.
+        let _ = write!(self, "{value:?}");
+        self.bytes(&[0x1f])
+    }
+
     /// The digest.
     pub const fn finish(self) -> Fingerprint {
         Fingerprint(self.0)
+    }
+}
+
+impl fmt::Write for StableHasher {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        *self = self.bytes(s.as_bytes());
+        Ok(())
     }
 }
 
@@ -78,6 +95,15 @@ impl<'de> Deserialize<'de> for Fingerprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_streamed_debug_field_equals_the_formatted_one() {
+        let value = (vec!["a\u{1b}[0m", "b"], Some(3u8), "quote\"d");
+        assert_eq!(
+            StableHasher::new().debug_field(&value).finish(),
+            StableHasher::new().field(&format!("{value:?}")).finish()
+        );
+    }
 
     #[test]
     fn fnv1a_matches_the_published_test_vectors() {
