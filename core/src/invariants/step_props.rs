@@ -174,11 +174,8 @@ fn revision(v: &StepView<'_>) -> Result<(), String> {
             "record changed without a write".into()
         }),
         Some(p) => {
-            if p.expected_revision != v.before.revision {
-                return Err(format!(
-                    "patch decided against {} but record is at {}",
-                    p.expected_revision, v.before.revision
-                ));
+            if let Err(stale) = p.admitted_at(v.before.revision) {
+                return Err(format!("a patch the step just decided is {stale}"));
             }
             if v.after.revision != v.before.revision + 1 {
                 return Err("revision did not advance by exactly one".into());
