@@ -9,7 +9,7 @@ use ao_core::domain::PrState;
 use ao_core::lcm::{CiSummary, PrFacts, ReviewDecision, ScmObservation};
 use ao_daemon::ports::Scm;
 use ao_daemon::scm::{GitHub, GitHubConfig};
-use fake_github::{FakeCheckRun, FakeComment, FakeGitHub, FakePr, FakeReview};
+use fake_github::{FakeCheckRun, FakeComment, FakeGitHub, FakePr, FakeReview, FakeStatus};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -106,6 +106,94 @@ async fn failing_check_reports_the_last_120_log_lines() {
         fake.count("/_blobs/job-logs/101"),
         1,
         "the redirect is followed"
+    );
+}
+
+/// CI systems that report through commit statuses (no check runs) count:
+/// a red status fails CI and its description is the tail the agent gets.
+#[tokio::test]
+async fn a_failing_commit_status_fails_ci_and_reports_itself() {
+    let mut pr = open_pr();
+    pr.statuses = vec![
+        FakeStatus::new("ci/lint", "success", "All good"),
+        FakeStatus::new("ci/circleci: test", "failure", "3 tests failed"),
+    ];
+    let (_fake, gh) = world_with(pr).await;
+    let f = fetched(&gh).await;
+    assert_eq!(f.ci, CiSummary::Failing);
+    assert!(!f.mergeability.ci_passing);
+    assert_eq!(
+        f.ci_log_tail.as_deref(),
+        Some("ci/circleci: test (failure): 3 tests failed\ndetails: https://ci.example/ci/circleci: test")
+    );
+}
+
+/// Check runs and statuses together: one table of what the verdict is.
+#[tokio::test]
+async fn statuses_and_check_runs_combine_into_one_ci_verdict() {
+    let pass = || FakeCheckRun::completed(1, "build", "success");
+    let cases: Vec<(&str, Vec<FakeCheckRun>, Vec<FakeStatus>, CiSummary)> = vec![
+        ("neither", vec![], vec![], CiSummary::None),
+        (
+            "green run, green status",
+            vec![pass()],
+            vec![FakeStatus::new("ext", "success", "ok")],
+            CiSummary::Passing,
+        ),
+        (
+            "green run, pending status",
+            vec![pass()],
+            vec![FakeStatus::new("ext", "pending", "running")],
+            CiSummary::Pending,
+        ),
+        (
+            "green run, errored status",
+            vec![pass()],
+            vec![FakeStatus::new("ext", "error", "crashed")],
+            CiSummary::Failing,
+        ),
+        (
+            "running run, green status",
+            vec![FakeCheckRun::running(2, "slow")],
+            vec![FakeStatus::new("ext", "success", "ok")],
+            CiSummary::Pending,
+        ),
+        (
+            "statuses only, all green",
+            vec![],
+            vec![
+                FakeStatus::new("a", "success", "ok"),
+                FakeStatus::new("b", "success", "ok"),
+            ],
+            CiSummary::Passing,
+        ),
+        (
+            "unknown status state",
+            vec![],
+            vec![FakeStatus::new("a", "stale", "?")],
+            CiSummary::Pending,
+        ),
+    ];
+    for (name, runs, statuses, want) in cases {
+        let mut pr = open_pr();
+        pr.check_runs = runs;
+        pr.statuses = statuses;
+        let (_fake, gh) = world_with(pr).await;
+        assert_eq!(fetched(&gh).await.ci, want, "{name}");
+    }
+}
+
+/// A failing check run's log wins over a failing status's description.
+#[tokio::test]
+async fn a_job_log_is_preferred_to_a_status_description() {
+    let mut pr = open_pr();
+    pr.check_runs = vec![FakeCheckRun::completed(101, "test", "failure")];
+    pr.statuses = vec![FakeStatus::new("ext", "failure", "also red")];
+    let (fake, gh) = world_with(pr).await;
+    fake.with(|w| w.job_logs.insert(101, "the real log\n".to_owned()));
+    assert_eq!(
+        fetched(&gh).await.ci_log_tail.as_deref(),
+        Some("the real log")
     );
 }
 
@@ -418,6 +506,7 @@ async fn a_500_on_any_sub_request_fails_the_whole_fetch() {
         "/repos/acme/widgets/pulls/42/requested_reviewers".to_owned(),
         "/repos/acme/widgets/pulls/42/comments".to_owned(),
         format!("/repos/acme/widgets/commits/{sha}/check-runs"),
+        format!("/repos/acme/widgets/commits/{sha}/status"),
         format!("/repos/acme/widgets/commits/{sha}"),
     ];
     // The log is the exception: an unreadable log must not hide a red CI.

@@ -77,6 +77,42 @@ impl FakeCheckRun {
     }
 }
 
+/// A commit status (the statuses API external CI systems report through).
+#[derive(Clone, Debug)]
+pub struct FakeStatus {
+    /// `error`, `failure`, `pending` or `success`.
+    pub state: String,
+    /// The reporting context (e.g. `ci/circleci: test`).
+    pub context: String,
+    /// One-line description.
+    pub description: Option<String>,
+    /// Link to the details.
+    pub target_url: Option<String>,
+}
+
+impl FakeStatus {
+    /// A status of `context` in `state`, described as `description`.
+    pub fn new(context: &str, state: &str, description: &str) -> FakeStatus {
+        FakeStatus {
+            state: state.to_owned(),
+            context: context.to_owned(),
+            description: Some(description.to_owned()),
+            target_url: Some(format!("https://ci.example/{context}")),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "state": self.state,
+            "context": self.context,
+            "description": self.description,
+            "target_url": self.target_url,
+            "created_at": "2024-01-01T00:00:00Z",
+            "updated_at": "2024-01-01T00:00:00Z",
+        })
+    }
+}
+
 /// A submitted review.
 #[derive(Clone, Debug)]
 pub struct FakeReview {
@@ -154,6 +190,8 @@ pub struct FakePr {
     pub mergeable_state: String,
     /// Check runs of the head commit.
     pub check_runs: Vec<FakeCheckRun>,
+    /// Commit statuses of the head commit (the latest per context).
+    pub statuses: Vec<FakeStatus>,
     /// Reviews, oldest first.
     pub reviews: Vec<FakeReview>,
     /// Requested reviewer logins.
@@ -178,6 +216,7 @@ impl FakePr {
             mergeable: Some(true),
             mergeable_state: "clean".to_owned(),
             check_runs: Vec::new(),
+            statuses: Vec::new(),
             reviews: Vec::new(),
             requested_reviewers: Vec::new(),
             comments: Vec::new(),
@@ -519,6 +558,26 @@ async fn handle(State(world): State<Arc<Mutex<World>>>, req: Request) -> Respons
                 .map(|pr| pr.check_runs.iter().map(FakeCheckRun::to_json).collect())
                 .unwrap_or_default();
             json_reply(&json!({"total_count": runs.len(), "check_runs": runs}))
+        }
+        ["repos", o, r, "commits", sha, "status"] => {
+            let statuses: Vec<FakeStatus> = by_sha(format!("{o}/{r}"), sha)
+                .map(|pr| pr.statuses)
+                .unwrap_or_default();
+            let any = |states: &[&str]| statuses.iter().any(|s| states.contains(&s.state.as_str()));
+            let combined = if any(&["failure", "error"]) {
+                "failure"
+            } else if statuses.is_empty() || any(&["pending"]) {
+                "pending"
+            } else {
+                "success"
+            };
+            let list: Vec<Value> = statuses.iter().map(FakeStatus::to_json).collect();
+            json_reply(&json!({
+                "state": combined,
+                "sha": sha,
+                "total_count": list.len(),
+                "statuses": list,
+            }))
         }
         ["repos", o, r, "commits", sha] => match by_sha(format!("{o}/{r}"), sha) {
             Some(pr) => json_reply(&json!({

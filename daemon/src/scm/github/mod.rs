@@ -2,9 +2,9 @@
 //!
 //! One `fetch` is a short, fixed sequence of GETs, each under the per-call
 //! timeout: the PR list filtered by head branch, the PR itself, then (for an
-//! open PR, concurrently) the head's check runs, the reviews, the requested
-//! reviewers, the review comments and the head commit, and finally, only when
-//! CI fails, the failing job's log. Any failure of any of them (network error,
+//! open PR, concurrently) the head's check runs and commit statuses, the
+//! reviews, the requested reviewers, the review comments and the head commit,
+//! and finally, only when CI fails, the failing job's log. Any failure of any of them (network error,
 //! timeout, non-2xx status, malformed JSON) makes the whole observation
 //! `FetchFailed`: a half-answered query is never reported as facts, and a
 //! failed query is never "no PR".
@@ -21,6 +21,10 @@
 //!   `dirty` (or `mergeable: false`) is a conflict; `blocked`, `behind`,
 //!   `unstable`, `draft` and `unknown` are not mergeable, each with a blocker.
 //! - Merged and closed PRs skip the per-PR sub-requests: only their state counts.
+
+mod ci;
+
+pub use ci::{ci_summary, CheckApp, CheckOutput, CheckRun, CommitStatus};
 
 use crate::error::AdapterError;
 use crate::ports::Scm;
@@ -48,17 +52,6 @@ pub const API_VERSION: &str = "2022-11-28";
 const LOG_TAIL_BYTES: usize = 256 * 1024;
 /// At most this many pages of one list are read.
 const MAX_PAGES: usize = 10;
-/// Conclusions of a completed check run that mean CI failed.
-const FAILING: &[&str] = &[
-    "failure",
-    "timed_out",
-    "cancelled",
-    "action_required",
-    "startup_failure",
-];
-/// Conclusions of a completed check run that mean it passed.
-const PASSING: &[&str] = &["success", "neutral", "skipped"];
-
 /// How to reach GitHub.
 #[derive(Clone)]
 pub struct GitHubConfig {
@@ -248,20 +241,25 @@ impl GitHub {
         comments_url
             .query_pairs_mut()
             .append_pair("per_page", "100");
+        let mut status_url = self.url(&format!("{repo_path}/commits/{sha}/status"))?;
+        status_url.query_pairs_mut().append_pair("per_page", "100");
         let requested_url = self.url(&format!("{pr_path}/requested_reviewers"))?;
         let commit_url = self.url(&format!("{repo_path}/commits/{sha}"))?;
-        let (check_pages, review_pages, requested, comment_pages, head) = tokio::try_join!(
-            self.get_pages::<CheckRunsPage>(checks_url, "check runs"),
+        let (check_pages, status_pages, review_pages, requested, comment_pages, head) = tokio::try_join!(
+            self.get_pages::<ci::CheckRunsPage>(checks_url, "check runs"),
+            self.get_pages::<ci::CombinedStatus>(status_url, "commit statuses"),
             self.get_pages::<Vec<Review>>(reviews_url, "reviews"),
             self.get_json::<RequestedReviewers>(requested_url, "requested reviewers"),
             self.get_pages::<Vec<CommentJson>>(comments_url, "review comments"),
             self.get_json::<CommitJson>(commit_url, "head commit"),
         )?;
         let runs: Vec<CheckRun> = check_pages.into_iter().flat_map(|p| p.check_runs).collect();
+        let statuses: Vec<CommitStatus> =
+            status_pages.into_iter().flat_map(|p| p.statuses).collect();
         let reviews: Vec<Review> = review_pages.into_iter().flatten().collect();
         let comments: Vec<CommentJson> = comment_pages.into_iter().flatten().collect();
 
-        out.ci = ci_summary(&runs);
+        out.ci = ci_summary(&runs, &statuses);
         out.review = review_decision(&reviews, &requested);
         let pr_author = pull.user.as_ref().map(|u| u.login.as_str());
         out.comments = pending_comments(&comments, pr_author, &head)?;
@@ -269,7 +267,7 @@ impl GitHub {
         if out.ci == CiSummary::Failing {
             // A log that cannot be read must not hide a red CI: report the
             // failure without its tail (the agent is told to inspect the checks).
-            out.ci_log_tail = match self.failure_log(&repo_path, &runs).await {
+            out.ci_log_tail = match self.failure_log(&repo_path, &runs, &statuses).await {
                 Ok(tail) => tail,
                 Err(e) => {
                     tracing::warn!(
@@ -283,13 +281,15 @@ impl GitHub {
     }
 
     /// The tail of the first failing check run's log: the Actions job log when
-    /// there is one, else the run's own output text. A log GitHub no longer
-    /// has (404/410) falls back to the output; any other failure is reported
-    /// to the caller, which keeps the CI verdict and drops the tail.
+    /// there is one, else the run's own output text, else what the failing
+    /// commit statuses say (they carry no log). A log GitHub no longer has
+    /// (404/410) falls back to the output; any other failure is reported to
+    /// the caller, which keeps the CI verdict and drops the tail.
     async fn failure_log(
         &self,
         repo_path: &str,
         runs: &[CheckRun],
+        statuses: &[CommitStatus],
     ) -> Result<Option<String>, AdapterError> {
         let failing: Vec<&CheckRun> = runs.iter().filter(|r| r.is_failing()).collect();
         for run in &failing {
@@ -300,9 +300,16 @@ impl GitHub {
                 None => return Ok(run.output_text().map(|t| tail_lines(&t, LOG_TAIL_LINES))),
             }
         }
+        let reports: Vec<String> = statuses
+            .iter()
+            .filter(|s| s.is_failing())
+            .map(CommitStatus::report)
+            .collect();
+        let from_statuses = (!reports.is_empty()).then(|| reports.join("\n"));
         Ok(failing
             .iter()
             .find_map(|r| r.output_text())
+            .or(from_statuses)
             .map(|t| tail_lines(&t, LOG_TAIL_LINES)))
     }
 
@@ -483,25 +490,6 @@ fn next_link(header: &str) -> Option<String> {
 pub fn tail_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// The CI summary of the head's check runs (the latest run of each check).
-pub fn ci_summary(runs: &[CheckRun]) -> CiSummary {
-    if runs.is_empty() {
-        CiSummary::None
-    } else if runs.iter().any(CheckRun::is_failing) {
-        CiSummary::Failing
-    } else if runs.iter().all(|r| {
-        r.status == "completed"
-            && r.conclusion
-                .as_deref()
-                .is_some_and(|c| PASSING.contains(&c))
-    }) {
-        CiSummary::Passing
-    } else {
-        // Running, queued, or completed with a conclusion that is neither (e.g. `stale`).
-        CiSummary::Pending
-    }
 }
 
 /// The review decision: the latest approving, change-requesting or dismissed
@@ -727,87 +715,6 @@ impl User {
     /// A bot account (`type: Bot`, or a `[bot]` login).
     pub fn is_bot(&self) -> bool {
         self.kind.as_deref() == Some("Bot") || self.login.ends_with("[bot]")
-    }
-}
-
-#[derive(Deserialize)]
-struct CheckRunsPage {
-    #[serde(default)]
-    check_runs: Vec<CheckRun>,
-}
-
-/// One check run as the API shows it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct CheckRun {
-    /// Its id (for GitHub Actions, the job id).
-    pub id: u64,
-    /// `queued`, `in_progress`, `completed`, ...
-    pub status: String,
-    /// Set once completed: `success`, `failure`, ...
-    #[serde(default)]
-    pub conclusion: Option<String>,
-    /// Where it is shown (for Actions: `.../actions/runs/R/job/J`).
-    #[serde(default)]
-    pub details_url: Option<String>,
-    /// The app that made it.
-    #[serde(default)]
-    pub app: Option<CheckApp>,
-    /// Its summary text.
-    #[serde(default)]
-    pub output: Option<CheckOutput>,
-}
-
-/// The app behind a check run.
-#[derive(Clone, Debug, Deserialize)]
-pub struct CheckApp {
-    /// e.g. `github-actions`.
-    #[serde(default)]
-    pub slug: Option<String>,
-}
-
-/// A check run's own report.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct CheckOutput {
-    /// Title.
-    #[serde(default)]
-    pub title: Option<String>,
-    /// Summary (markdown).
-    #[serde(default)]
-    pub summary: Option<String>,
-    /// Details (markdown).
-    #[serde(default)]
-    pub text: Option<String>,
-}
-
-impl CheckRun {
-    /// Completed with a failing conclusion.
-    pub fn is_failing(&self) -> bool {
-        self.status == "completed"
-            && self
-                .conclusion
-                .as_deref()
-                .is_some_and(|c| FAILING.contains(&c))
-    }
-
-    /// The Actions job id: from `details_url` (`/job/N`), else the run id of a `github-actions` run.
-    pub fn job_id(&self) -> Option<u64> {
-        let from_url = self.details_url.as_deref().and_then(|u| {
-            let (_, rest) = u.rsplit_once("/job/")?;
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        });
-        let actions = self.app.as_ref().and_then(|a| a.slug.as_deref()) == Some("github-actions");
-        from_url.or(actions.then_some(self.id))
-    }
-
-    fn output_text(&self) -> Option<String> {
-        let o = self.output.as_ref()?;
-        let parts: Vec<&str> = [&o.title, &o.summary, &o.text]
-            .into_iter()
-            .filter_map(|p| p.as_deref())
-            .filter(|p| !p.trim().is_empty())
-            .collect();
-        (!parts.is_empty()).then(|| parts.join("\n"))
     }
 }
 
