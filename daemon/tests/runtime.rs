@@ -341,6 +341,60 @@ async fn tmux_session_lifecycle() {
     assert!(rt.send(&h, "nobody").await.is_err());
 }
 
+/// A multi-line message (a CI log tail) reaches an agent that asked for
+/// bracketed paste as one paste and one Enter, never line by line; an agent
+/// that did not ask gets plain lines.
+#[tokio::test]
+async fn tmux_multi_line_message_is_one_paste_then_enter() {
+    if !tmux_installed() {
+        return;
+    }
+    let tmp = Temp::new("tmux-paste");
+    let server = Server::new();
+    let rt = server.runtime();
+    let out = tmp.path().join("received");
+    let ready = tmp.path().join("ready");
+    // Raw mode: the agent sees exactly the bytes the terminal delivers.
+    let cmd = format!(
+        r#"printf '\033[?2004h'; stty raw -echo; echo ok > '{}'; exec cat > '{}'"#,
+        ready.display(),
+        out.display()
+    );
+    let h = handle("rt-paste");
+    rt.create(&spec("rt-paste", tmp.path(), &cmd))
+        .await
+        .unwrap();
+    let message = "CI failed:\nerror: boom\n  at line 3; end";
+    assert_eq!(
+        file_until(&ready, "ok").await,
+        "ok",
+        "the agent never got ready"
+    );
+    rt.send(&h, message).await.unwrap();
+    let want = "\u{1b}[200~CI failed:\rerror: boom\r  at line 3; end\u{1b}[201~\r";
+    let mut got = String::new();
+    for _ in 0..500 {
+        got = std::fs::read_to_string(&out).unwrap_or_default();
+        if got.len() >= want.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(got, want);
+    // An empty message is a bare Enter.
+    rt.send(&h, "").await.unwrap();
+    let want_after = format!("{want}\r");
+    for _ in 0..500 {
+        got = std::fs::read_to_string(&out).unwrap_or_default();
+        if got.len() >= want_after.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(got, want_after);
+    rt.destroy(&h).await.unwrap();
+}
+
 #[tokio::test]
 async fn tmux_fast_exit_leaves_a_dead_pane() {
     if !tmux_installed() {

@@ -12,6 +12,12 @@
 //! neither yes nor a definitive no (a server shutting down says "server
 //! exited unexpectedly" for a moment before it says "no server running").
 //!
+//! A message is pasted, not typed: it is loaded into a tmux buffer (through
+//! the client's stdin, so its size is not bound by tmux's command length) and
+//! pasted with bracketed-paste markers when the agent asked for them, then one
+//! Enter submits it. Typed keys would turn every newline of a multi-line
+//! message (a CI log tail) into its own Enter, submitting it line by line.
+//!
 //! Session names may not contain `:` or `.` (tmux would silently rename the
 //! session), so `create` rejects such handles.
 
@@ -21,6 +27,7 @@ use crate::ports::{Runtime, RuntimeSpec};
 use ao_core::domain::{Handle, Probe};
 use std::process::{Output, Stdio};
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 
 /// How often an indefinite answer to a query is asked again.
 const QUERY_TRIES: u32 = 4;
@@ -84,6 +91,17 @@ impl TmuxRuntime {
         limit: Duration,
         commands: &[&[&str]],
     ) -> Result<Output, AdapterError> {
+        self.tmux_with_input(what, limit, commands, None).await
+    }
+
+    /// [`Self::tmux`], writing `input` to the client's stdin (for `load-buffer -`).
+    async fn tmux_with_input(
+        &self,
+        what: &str,
+        limit: Duration,
+        commands: &[&[&str]],
+        input: Option<&[u8]>,
+    ) -> Result<Output, AdapterError> {
         let mut cmd = tokio::process::Command::new("tmux");
         if let Some(socket) = &self.socket {
             cmd.arg("-L").arg(socket);
@@ -95,14 +113,22 @@ impl TmuxRuntime {
             cmd.args(args.iter().map(|a| escape_arg(a)));
         }
         cmd.env_remove("TMUX")
-            .stdin(Stdio::null())
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        let failed = |e: std::io::Error| AdapterError::failed(what, format!("run tmux: {e}"));
         within(what, limit, async {
-            cmd.output()
-                .await
-                .map_err(|e| AdapterError::failed(what, format!("run tmux: {e}")))
+            let mut child = cmd.spawn().map_err(failed)?;
+            if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
+                stdin.write_all(bytes).await.map_err(failed)?;
+                // Dropping stdin closes it: tmux reads the buffer to its end.
+            }
+            child.wait_with_output().await.map_err(failed)
         })
         .await
     }
@@ -205,16 +231,40 @@ impl TmuxRuntime {
     async fn send_inner(&self, handle: &Handle, message: &str) -> Result<(), AdapterError> {
         let what = format!("send to tmux session {handle}");
         let pane = pane_target(handle);
-        for keys in [
-            &["send-keys", "-t", &pane, "-l", "--", message][..],
-            &["send-keys", "-t", &pane, "Enter"][..],
-        ] {
-            let out = self.tmux(&what, self.timeouts.send, &[keys]).await?;
-            if !out.status.success() {
-                return Err(AdapterError::failed(&what, stderr_of(&out)));
-            }
+        let enter: [&str; 4] = ["send-keys", "-t", &pane, "Enter"];
+        if message.is_empty() {
+            // tmux keeps no empty buffer, so there is nothing to paste.
+            let out = self.tmux(&what, self.timeouts.send, &[&enter]).await?;
+            return if out.status.success() {
+                Ok(())
+            } else {
+                Err(AdapterError::failed(&what, stderr_of(&out)))
+            };
         }
-        Ok(())
+        // One buffer per session: sends to one session are serialized by the driver.
+        let buffer = format!("ao-send-{}", handle.as_str());
+        let load: [&str; 4] = ["load-buffer", "-b", &buffer, "-"];
+        let out = self
+            .tmux_with_input(
+                &what,
+                self.timeouts.send,
+                &[&load],
+                Some(message.as_bytes()),
+            )
+            .await?;
+        if !out.status.success() {
+            return Err(AdapterError::failed(&what, stderr_of(&out)));
+        }
+        // `-p`: bracketed paste if the agent enabled it; `-d`: drop the buffer.
+        let paste: [&str; 7] = ["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &pane];
+        let out = self
+            .tmux(&what, self.timeouts.send, &[&paste, &enter])
+            .await?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(AdapterError::failed(&what, stderr_of(&out)))
+        }
     }
 }
 
