@@ -153,9 +153,11 @@ fn the_real_core_holds_within_a_bound() {
 
 #[test]
 fn every_property_is_named_once() {
-    let all = props::properties();
+    let all = props::explorer_properties();
     let mut names: Vec<&str> = all.iter().map(|p| p.name).collect();
-    assert_eq!(all.len(), 19 + props::SOMETIMES);
+    assert_eq!(all.len(), 19 + props::REACH.len());
+    assert_eq!(props::properties(false).len(), 19 + 1);
+    assert_eq!(props::properties(true).len(), 1 + 1);
     names.sort();
     names.dedup();
     assert_eq!(names.len(), all.len());

@@ -34,6 +34,7 @@
 
 pub mod export;
 pub mod fixtures;
+mod memo;
 pub mod model;
 pub mod mutant;
 pub mod props;
@@ -231,6 +232,7 @@ pub fn build_model(opts: &CheckOptions) -> Result<CheckModel, model::ModelError>
     m.reliable_store = opts.reliable_store;
     m.paced = !opts.unpaced;
     m.alphabet = model::Alphabet::new(opts.profile);
+    m.merge_always = opts.stop_at_violation;
     m.fresh_run();
     Ok(m)
 }
@@ -308,20 +310,54 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, model::ModelError> {
     let exhaustive = opts.depth.is_none() && !timed_out && !(violated && opts.stop_at_violation);
     let mut verdicts = Vec::new();
     let mut counterexamples = Vec::new();
-    for p in &properties {
-        let found = discoveries.get(p.name);
-        let sometimes = p.expectation == Expectation::Sometimes;
+    // The merged `always` stands for every SPEC property: the state its path
+    // ends in names the properties that broke there.
+    let merged = discoveries.get(props::SPEC_ALL);
+    let broke = |label: &str| {
+        merged.as_ref().filter(|path| {
+            let mask = path.last_state().broken.as_ref().map_or(0, |b| b.mask);
+            props::ALWAYS
+                .iter()
+                .any(|(id, l)| *l == label && mask & (1 << (*id as u32)) != 0)
+        })
+    };
+    let expanded = properties.iter().flat_map(|p| {
+        let of_spec: Vec<(&'static str, Expectation)> = if p.name == props::SPEC_ALL {
+            props::ALWAYS
+                .iter()
+                .map(|(_, label)| (*label, Expectation::Always))
+                .collect()
+        } else {
+            vec![(p.name, p.expectation.clone())]
+        };
+        of_spec
+    });
+    for (name, expectation) in expanded {
+        if name == props::REACH_ALL {
+            for (i, (name, _)) in props::REACH.iter().enumerate() {
+                let reached = model.reached.as_ref().is_some_and(|r| r.reached(i));
+                let verdict = if reached {
+                    Verdict::Reached
+                } else {
+                    Verdict::NotReached
+                };
+                verdicts.push((*name, verdict));
+            }
+            continue;
+        }
+        let found = discoveries.get(name).or_else(|| broke(name).cloned());
+        let sometimes = expectation == Expectation::Sometimes;
         let verdict = match (sometimes, found.is_some()) {
             (true, true) => Verdict::Reached,
             (true, false) => Verdict::NotReached,
             (false, true) => Verdict::Violated,
             (false, false) => Verdict::Holds,
         };
-        verdicts.push((p.name, verdict));
+        verdicts.push((name, verdict));
         if verdict == Verdict::Violated {
             if let Some(path) = found {
                 let (path, minimal) = if opts.minimize {
-                    match minimal_path(&model, p.name, opts) {
+                    match minimal_path(&model, name, opts) {
                         Some(short) => (short, true),
                         None => (path.clone().into_vec(), false),
                     }
@@ -329,7 +365,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, model::ModelError> {
                     (path.clone().into_vec(), false)
                 };
                 counterexamples.push(Counterexample {
-                    property: p.name,
+                    property: name,
                     path,
                     minimal,
                 });

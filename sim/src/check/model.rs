@@ -9,6 +9,7 @@
 //! records every broken SPEC §7 property in the state.
 
 use super::fixtures::{self, RaceFact, ScmFact, ACTIVITIES, PROBES, RACES, RUNTIMES};
+use super::memo;
 use super::mutant::{self, Mutant};
 use ao_core::config::{Config, ConfigError};
 use ao_core::decide::{self, Evidence};
@@ -522,16 +523,98 @@ pub struct CheckModel {
     pub paced: bool,
     /// The facts offered.
     pub alphabet: Alphabet,
-    /// `sometimes` properties already reached in this run: stateright records
-    /// a `sometimes` discovery (copying its path) every time it holds, so each
-    /// one reports only its first example (`None`: plain evaluation).
-    pub reached: Option<Arc<[AtomicBool]>>,
+    /// Check every `always` as one property (a run that stops at the first
+    /// violation needs no per-property discovery).
+    pub merge_always: bool,
+    /// The reachability targets this run reached, shared by the checker's
+    /// threads (`None`: plain evaluation, as the explorer does).
+    pub reached: Option<Arc<ReachFlags>>,
     /// The configuration the core runs with.
     pub cfg: Config,
     sid: SessionId,
     project: ProjectId,
     ws: Handle,
     rts: [Handle; 3],
+}
+
+/// Which reachability targets a run has reached. One `sometimes` property
+/// stands for the whole list (see `props::REACH_ALL`); these flags keep each
+/// target's verdict.
+#[derive(Debug, Default)]
+pub struct ReachFlags {
+    hit: Box<[AtomicBool]>,
+    all: AtomicBool,
+}
+
+impl ReachFlags {
+    /// No target reached yet, of `n`.
+    pub fn new(n: usize) -> ReachFlags {
+        ReachFlags {
+            hit: (0..n).map(|_| AtomicBool::new(false)).collect(),
+            all: AtomicBool::new(false),
+        }
+    }
+
+    /// Marks each target not yet reached for which `holds(i)`; true only for
+    /// the one call that completes the list (stateright then records it once).
+    pub fn mark(&self, holds: impl Fn(usize) -> bool) -> bool {
+        if self.all.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut missing = false;
+        for (i, flag) in self.hit.iter().enumerate() {
+            if !flag.load(Ordering::Relaxed) {
+                if holds(i) {
+                    flag.store(true, Ordering::Relaxed);
+                } else {
+                    missing = true;
+                }
+            }
+        }
+        !missing && !self.all.swap(true, Ordering::AcqRel)
+    }
+
+    /// Whether target `i` was reached.
+    pub fn reached(&self, i: usize) -> bool {
+        self.hit.get(i).is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+}
+
+/// An operation advanced by one outcome, with what its ranking function showed.
+#[derive(Debug)]
+pub struct Advanced {
+    /// The operation afterwards.
+    pub op: Arc<Operation>,
+    /// Its digest.
+    pub digest: u64,
+    /// How SPEC §7.19 broke, if it did.
+    pub broken: Option<String>,
+}
+
+/// Advances `op` (whose next action is `action`) by `outcome`, checking that
+/// an advance lowers `max_steps` and that a stall changes nothing (§7.19).
+fn advance(op: &Operation, action: &sm::Action, outcome: Outcome) -> Advanced {
+    let mut op = op.clone();
+    let before = op.max_steps();
+    let mut broken =
+        (before == 0).then(|| format!("{} asks for `{action}` beyond its bound", op.kind()));
+    let progress = op.advance(outcome);
+    let after = op.max_steps();
+    if progress == Progress::Stalled {
+        if after != before || op.next() != Next::Act(action.clone()) {
+            broken = Some(format!("{} changed on a stall after `{action}`", op.kind()));
+        }
+    } else if after >= before {
+        broken = Some(format!(
+            "{} bound did not drop ({before} -> {after}) after `{action}`",
+            op.kind()
+        ));
+    }
+    Advanced {
+        digest: digest(&op),
+        op: Arc::new(op),
+        broken,
+    }
 }
 
 /// Why a model could not be built.
@@ -574,6 +657,7 @@ impl CheckModel {
             only: None,
             reliable_store: false,
             paced: true,
+            merge_always: false,
             reached: None,
             alphabet: Alphabet::new(Profile::Full),
             cfg: fixtures::config()?,
@@ -586,21 +670,7 @@ impl CheckModel {
 
     /// Fresh "already reached" flags for a new run.
     pub fn fresh_run(&mut self) {
-        self.reached = Some(
-            (0..super::props::SOMETIMES)
-                .map(|_| AtomicBool::new(false))
-                .collect(),
-        );
-    }
-
-    /// A `sometimes` condition, true only the first time it holds in a run.
-    pub fn first_time(&self, idx: usize, cond: impl FnOnce() -> bool) -> bool {
-        match self.reached.as_ref().and_then(|r| r.get(idx)) {
-            None => cond(),
-            Some(flag) => {
-                !flag.load(Ordering::Relaxed) && cond() && !flag.swap(true, Ordering::Relaxed)
-            }
-        }
+        self.reached = Some(Arc::new(ReachFlags::new(super::props::REACH.len())));
     }
 
     fn is(&self, m: Mutant) -> bool {
@@ -678,25 +748,32 @@ impl CheckModel {
 
     /// Whether an action can happen in `s` (cheap checks `actions` skipped).
     fn applicable(&self, s: &State, a: Action) -> bool {
-        let op_of = |i: usize| s.slots[i].op.as_ref().map(|o| (i, o.op.clone()));
-        let (i, op, o) = match a {
-            Action::Op(i, o) => match op_of(usize::from(i)) {
-                Some((i, op)) => (i, op, o),
+        let (i, next, o) = match a {
+            Action::Op(i, o) => match &s.slots[usize::from(i)].op {
+                Some(slot) => (
+                    usize::from(i),
+                    memo::next_of(slot.digest, || slot.op.next()),
+                    o,
+                ),
                 None => return false,
             },
             Action::CleanupOp(o) => {
                 let item = Self::current_cleanup_item(s)
-                    .and_then(|j| s.cleanup.as_ref().map(|c| c.items[j].clone()));
+                    .and_then(|j| s.cleanup.as_ref().map(|c| &c.items[j]));
                 match item {
-                    Some((i, op)) => (usize::from(i), op, o),
+                    Some((i, op)) => (
+                        usize::from(*i),
+                        memo::next_of(digest(&**op), || op.next()),
+                        o,
+                    ),
                     None => return false,
                 }
             }
             Action::Restore(i) => return self.restore_plan(s, usize::from(i)).is_some(),
             _ => return true,
         };
-        match op.next() {
-            Next::Act(action) => self.applies(&s.slots[i], &action, o),
+        match &*next {
+            Next::Act(action) => self.applies(&s.slots[i], action, o),
             Next::Done(_) => false,
         }
     }
@@ -950,69 +1027,55 @@ impl CheckModel {
         }
     }
 
-    /// Executes one action of `op` against slot `i`; advances the op unless
-    /// the daemon crashed right after. Checks the op's ranking function
-    /// (`max_steps` drops on every advance that takes effect: SPEC §7.19; a
-    /// stall, a failed record write asked again, leaves the op as it was).
+    /// Executes one action of `op` (whose digest is `key`) against slot `i`;
+    /// returns the advanced op and its digest, or `None` if the daemon crashed
+    /// right after. Checks the op's ranking function (`max_steps` drops on
+    /// every advance that takes effect: SPEC §7.19; a stall, a failed record
+    /// write asked again, leaves the op as it was). The op's own part is pure,
+    /// so it is memoized per thread (operations are large to copy).
     fn run_action(
         &self,
         n: &mut State,
         i: usize,
-        op: &mut Operation,
+        (op, key): (&Arc<Operation>, u64),
         o: OpOutcome,
         v: &mut Viol,
-    ) -> bool {
-        let Next::Act(action) = op.next() else {
-            return true;
+    ) -> Option<(Arc<Operation>, u64)> {
+        let next = memo::next_of(key, || op.next());
+        let Next::Act(action) = &*next else {
+            return Some((Arc::clone(op), key));
         };
-        let before = op.max_steps();
-        if before == 0 {
-            v.add(PropertyId::OperationsFinish, || {
-                format!("{} asks for `{action}` beyond its bound", op.kind())
-            });
-        }
-        let restore = matches!(op, Operation::Restore(_));
-        let outcome = self.exec(n, i, &action, o, restore, v);
+        let restore = matches!(**op, Operation::Restore(_));
+        let outcome = self.exec(n, i, action, o, restore, v);
         if o == OpOutcome::CrashAfter {
             self.crash(n);
-            return false;
+            return None;
         }
-        let progress = op.advance(outcome);
-        let after = op.max_steps();
-        if progress == Progress::Stalled {
-            if after != before || op.next() != Next::Act(action.clone()) {
-                v.add(PropertyId::OperationsFinish, || {
-                    format!("{} changed on a stall after `{action}`", op.kind())
-                });
-            }
-            return true;
+        let step = memo::advanced(digest(&(key, &outcome)), || advance(op, action, outcome));
+        if let Some(why) = &step.broken {
+            v.add(PropertyId::OperationsFinish, || why.clone());
         }
-        if after >= before {
-            v.add(PropertyId::OperationsFinish, || {
-                format!(
-                    "{} bound did not drop ({before} -> {after}) after `{action}`",
-                    op.kind()
-                )
-            });
-        }
-        true
+        Some((Arc::clone(&step.op), step.digest))
     }
 
     fn op_step(&self, n: &mut State, i: usize, o: OpOutcome, v: &mut Viol) {
         let Some(slot_op) = n.slots[i].op.clone() else {
             return;
         };
-        let mut op = (*slot_op.op).clone();
-        if !self.run_action(n, i, &mut op, o, v) {
+        let Some((op, key)) = self.run_action(n, i, (&slot_op.op, slot_op.digest), o, v) else {
             return;
-        }
-        match op.next() {
+        };
+        match &*memo::next_of(key, || op.next()) {
             Next::Done(result) => {
                 n.slots[i].op = None;
-                self.finished(n, i, &result);
+                self.finished(n, i, result);
             }
             Next::Act(_) => {
-                n.slots[i].op = Some(OpSlot::new(op));
+                n.slots[i].op = Some(OpSlot {
+                    op,
+                    in_memory: true,
+                    digest: key,
+                });
             }
         }
     }
@@ -1032,12 +1095,12 @@ impl CheckModel {
         let Some((slot, op)) = n.cleanup.as_ref().map(|c| c.items[j].clone()) else {
             return;
         };
-        let mut op = (*op).clone();
-        if !self.run_action(n, usize::from(slot), &mut op, o, v) {
+        let key = digest(&*op);
+        let Some((op, _)) = self.run_action(n, usize::from(slot), (&op, key), o, v) else {
             return;
-        }
+        };
         if let Some(c) = n.cleanup.as_mut() {
-            c.items[j].1 = Arc::new(op);
+            c.items[j].1 = op;
         }
         self.settle_cleanup(n);
     }
@@ -1529,6 +1592,12 @@ impl CheckModel {
             if idle {
                 continue;
             }
+            // Everything the view below is built from (a mutant's fakes
+            // differ, but each run checks one supervisor).
+            let key = digest(&(slot.rec_digest, slot.rt, slot.ws, slot.dirty_deleted, count));
+            if super::memo::known_clean(key) {
+                continue;
+            }
             let view = WorldView {
                 records: slot.rec.as_deref().into_iter().collect(),
                 runtimes: slot
@@ -1562,6 +1631,8 @@ impl CheckModel {
                         v.add(*property, || format!("session {}: {detail}", i + 1));
                     }
                 }
+            } else {
+                super::memo::remember_clean(key);
             }
         }
     }
@@ -1755,7 +1826,11 @@ impl stateright::Model for CheckModel {
     }
 
     fn properties(&self) -> Vec<stateright::Property<Self>> {
-        let all = super::props::properties();
+        let all = match (self.only, &self.reached) {
+            (Some(_), _) => super::props::properties(false),
+            (None, Some(_)) => super::props::properties(self.merge_always),
+            (None, None) => super::props::explorer_properties(),
+        };
         match self.only {
             Some(name) => all.into_iter().filter(|p| p.name == name).collect(),
             None => all,
