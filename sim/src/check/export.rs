@@ -142,7 +142,7 @@ fn race_name(f: RaceFact) -> String {
 pub fn summary(s: &State) -> String {
     let mut parts = Vec::new();
     for (i, slot) in s.slots.iter().enumerate() {
-        let status = slot.rec.as_deref().map_or_else(
+        let status = slot.rec().map_or_else(
             || "-".to_owned(),
             |r| display_status(&r.lifecycle).to_string(),
         );

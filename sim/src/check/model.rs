@@ -142,10 +142,11 @@ pub struct Used {
 /// One session slot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Slot {
-    /// The store's record.
-    pub rec: Option<Arc<SessionRecord>>,
-    /// A digest of `rec`, refreshed only when the record is replaced (most
-    /// transitions keep it, and hashing it is a large part of each state's hash).
+    /// The store's record (set only through [`Slot::set_rec`], which keeps
+    /// `rec_digest` in step with it).
+    rec: Option<Arc<SessionRecord>>,
+    /// A digest of `rec`, computed once per record written (most transitions
+    /// keep the record, and hashing it is a large part of each state's hash).
     rec_digest: u64,
     /// The operation in flight for this session (spawn, kill or restore).
     pub op: Option<OpSlot>,
@@ -225,18 +226,23 @@ impl Hash for Slot {
 }
 
 impl Slot {
-    /// Refreshes the record digest unless the record is `parent`'s very record.
-    fn refresh_digest(&mut self, parent: &Slot) {
-        let same = match (&self.rec, &parent.rec) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        self.rec_digest = if same {
-            parent.rec_digest
-        } else {
-            self.rec.as_ref().map_or(0, digest)
-        };
+    /// The store's record.
+    pub fn rec(&self) -> Option<&SessionRecord> {
+        self.rec.as_deref()
+    }
+
+    /// Replaces the record, and its digest with it.
+    fn set_rec(&mut self, rec: Option<Arc<SessionRecord>>) {
+        self.rec_digest = rec.as_ref().map_or(0, digest);
+        self.rec = rec;
+    }
+
+    /// Changes the record in place (copying it if shared), and its digest with it.
+    fn edit_rec(&mut self, edit: impl FnOnce(&mut SessionRecord)) {
+        if let Some(rec) = &mut self.rec {
+            edit(Arc::make_mut(rec));
+            self.rec_digest = digest(rec);
+        }
     }
 }
 
@@ -476,7 +482,7 @@ impl Alphabet {
 
 /// What feeding one input achieved.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Fed {
+pub(crate) enum Fed {
     Written,
     Unchanged,
     Unknown,
@@ -484,21 +490,47 @@ enum Fed {
 }
 
 /// Broken properties collected during one transition.
-#[derive(Default)]
-struct Viol {
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Viol {
     mask: u32,
-    detail: String,
+    /// One line per property, in the order they broke.
+    lines: Vec<(u32, String)>,
+}
+
+/// What feeding one input did to a slot (the memoized part of a feed).
+#[derive(Debug)]
+pub(crate) struct FedOut {
+    rec: Option<Arc<SessionRecord>>,
+    rec_digest: u64,
+    ghost: Ghost,
+    pending: Option<ReactionKey>,
+    fed: Fed,
+    viol: Viol,
 }
 
 impl Viol {
-    fn add(&mut self, p: PropertyId, detail: impl FnOnce() -> String) {
-        if self.mask & (1 << (p as u32)) == 0 {
-            self.mask |= 1 << (p as u32);
-            if !self.detail.is_empty() {
-                self.detail.push('\n');
+    /// Adds what `other` saw, for properties not broken yet.
+    fn merge(&mut self, other: &Viol) {
+        for (bit, line) in &other.lines {
+            if self.mask & bit == 0 {
+                self.mask |= bit;
+                self.lines.push((*bit, line.clone()));
             }
-            self.detail
-                .push_str(&format!("§7.{} {}: {}", p.number(), p, detail()));
+        }
+    }
+
+    /// Every line, joined.
+    fn detail(&self) -> String {
+        let lines: Vec<&str> = self.lines.iter().map(|(_, l)| l.as_str()).collect();
+        lines.join("\n")
+    }
+
+    fn add(&mut self, p: PropertyId, detail: impl FnOnce() -> String) {
+        let bit = 1 << (p as u32);
+        if self.mask & bit == 0 {
+            self.mask |= bit;
+            self.lines
+                .push((bit, format!("§7.{} {}: {}", p.number(), p, detail())));
         }
     }
 }
@@ -1147,7 +1179,7 @@ impl CheckModel {
                 if slot.rec.is_some() {
                     return Outcome::Refused("a record with this id exists".into());
                 }
-                slot.rec = Some(Arc::new((**rec).clone()));
+                slot.set_rec(Some(Arc::new((**rec).clone())));
                 Outcome::Ok
             }
             sm::Action::CreateWorkspace { .. } | sm::Action::RestoreWorkspace { .. } => {
@@ -1221,12 +1253,9 @@ impl CheckModel {
     fn restart(&self, n: &mut State, v: &mut Viol) {
         n.up = true;
         for i in 0..n.slots.len() {
-            if self.is(Mutant::RestartForgetsEscalation) {
-                if let Some(rec) = &mut n.slots[i].rec {
-                    if !rec.policy.is_empty() {
-                        Arc::make_mut(rec).policy = Default::default();
-                    }
-                }
+            let escalated = n.slots[i].rec().is_some_and(|r| !r.policy.is_empty());
+            if escalated && self.is(Mutant::RestartForgetsEscalation) {
+                n.slots[i].edit_rec(|r| r.policy = Default::default());
             }
             let Some(slot_op) = n.slots[i].op.clone() else {
                 continue;
@@ -1298,7 +1327,8 @@ impl CheckModel {
         };
         if p2.expected_revision == stored.revision {
             // Writer 1 changed nothing: writer 2's decision is current.
-            self.commit(n, i, &before, &input, &d2, v);
+            let clock = n.clock;
+            self.commit(&mut n.slots[i], clock, &before, &input, &d2, v);
             return;
         }
         // The store's CAS (the mutant store writes blindly).
@@ -1317,21 +1347,58 @@ impl CheckModel {
                     p2.expected_revision, stored.revision
                 )
             });
-            n.slots[i].rec = Some(Arc::new(written));
+            n.slots[i].set_rec(Some(Arc::new(written)));
             return;
         }
         // Rejected as stale: re-read and re-decide.
         self.feed(n, i, input.event, v);
     }
 
-    /// Feeds one input to slot `i`'s record through the real step.
+    /// Feeds one input to slot `i`'s record through the real step. The step
+    /// and its checks are pure in the slot's record, ghost and pending send,
+    /// the clock and the event, so the outcome is memoized per thread.
     fn feed(&self, n: &mut State, i: usize, event: Event, v: &mut Viol) -> Fed {
-        let Some(rec) = n.slots[i].rec.clone() else {
+        let clock = n.clock;
+        let slot = &mut n.slots[i];
+        if slot.rec.is_none() {
+            return Fed::Unknown;
+        }
+        let key = digest(&(slot.rec_digest, slot.ghost, slot.pending, clock, &event));
+        let out = memo::fed(key, || {
+            let mut scratch = Slot {
+                rec: slot.rec.clone(),
+                rec_digest: slot.rec_digest,
+                ghost: slot.ghost,
+                pending: slot.pending,
+                ..Slot::default()
+            };
+            let mut viol = Viol::default();
+            let fed = self.feed_fresh(&mut scratch, clock, event, &mut viol);
+            FedOut {
+                rec: scratch.rec,
+                rec_digest: scratch.rec_digest,
+                ghost: scratch.ghost,
+                pending: scratch.pending,
+                fed,
+                viol,
+            }
+        });
+        slot.rec.clone_from(&out.rec);
+        slot.rec_digest = out.rec_digest;
+        slot.ghost = out.ghost;
+        slot.pending = out.pending;
+        v.merge(&out.viol);
+        out.fed.clone()
+    }
+
+    /// [`Self::feed`] without the memo.
+    fn feed_fresh(&self, slot: &mut Slot, clock: u8, event: Event, v: &mut Viol) -> Fed {
+        let Some(rec) = slot.rec.clone() else {
             return Fed::Unknown;
         };
         let input = Input {
             session: self.sid.clone(),
-            at: self.now(n),
+            at: fixtures::at(clock),
             event,
         };
         let mut decision = match lcm::step(&rec, &input, &self.cfg) {
@@ -1341,14 +1408,14 @@ impl CheckModel {
         if let Some(m) = self.mutant {
             mutant::mutate_decision(m, &self.cfg, &rec, &input, &mut decision);
         }
-        self.commit(n, i, &rec, &input, &decision, v)
+        self.commit(slot, clock, &rec, &input, &decision, v)
     }
 
     /// Checks a decision, persists its patch and runs its effects.
     fn commit(
         &self,
-        n: &mut State,
-        i: usize,
+        slot: &mut Slot,
+        clock: u8,
         before: &Arc<SessionRecord>,
         input: &Input,
         decision: &lcm::Decision,
@@ -1380,16 +1447,15 @@ impl CheckModel {
                 }
             }
         }
-        let clock = n.clock;
-        self.ghost_step(&mut n.slots[i], clock, before, input, decision, after, v);
+        self.ghost_step(slot, clock, before, input, decision, after, v);
         for e in &decision.effects {
             if let Effect::SendToAgent { reaction, .. } = e {
-                n.slots[i].pending = Some(*reaction);
+                slot.pending = Some(*reaction);
             }
         }
         match written {
             Some(after) => {
-                n.slots[i].rec = Some(Arc::new(after));
+                slot.set_rec(Some(Arc::new(after)));
                 Fed::Written
             }
             None => Fed::Unchanged,
@@ -1744,6 +1810,7 @@ impl CheckModel {
                     }
                 }
             }
+            slot.rec_digest = digest(&**rec);
         }
     }
 }
@@ -1811,14 +1878,11 @@ impl stateright::Model for CheckModel {
         let mut v = Viol::default();
         self.apply(&mut n, a, &mut v);
         self.normalize(&mut n);
-        for (new, old) in n.slots.iter_mut().zip(&s.slots) {
-            new.refresh_digest(old);
-        }
         self.world_check(s, &n, &mut v);
         if v.mask != 0 {
             n.broken = Some(Arc::new(Broken {
                 mask: v.mask,
-                detail: v.detail,
+                detail: v.detail(),
             }));
         }
         // A self-loop adds nothing (a broken property would have changed the state).

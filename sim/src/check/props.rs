@@ -44,7 +44,7 @@ always! {
 fn shows(s: &State, d: DisplayStatus) -> bool {
     s.slots
         .iter()
-        .filter_map(|slot| slot.rec.as_deref())
+        .filter_map(|slot| slot.rec())
         .any(|r| display_status(&r.lifecycle) == d)
 }
 
@@ -156,32 +156,26 @@ pub const UNREACHABLE_BY_DESIGN: &[(&str, &str)] = &[
 fn dispatched(s: &State, k: ReactionKey) -> bool {
     s.slots
         .iter()
-        .filter_map(|slot| slot.rec.as_deref())
+        .filter_map(|slot| slot.rec())
         .any(|r| r.policy.get(k).is_some())
 }
 
 fn retries_escalated(m: &CheckModel, s: &State) -> bool {
-    s.slots
-        .iter()
-        .filter_map(|slot| slot.rec.as_deref())
-        .any(|r| {
-            let table = m.cfg.reactions_for(&r.project_id);
-            r.policy
-                .iter()
-                .any(|(k, t)| t.escalated && table.get(k).retries.is_some_and(|n| t.attempts > n))
-        })
+    s.slots.iter().filter_map(|slot| slot.rec()).any(|r| {
+        let table = m.cfg.reactions_for(&r.project_id);
+        r.policy
+            .iter()
+            .any(|(k, t)| t.escalated && table.get(k).retries.is_some_and(|n| t.attempts > n))
+    })
 }
 
 fn duration_escalated(m: &CheckModel, s: &State) -> bool {
-    s.slots
-        .iter()
-        .filter_map(|slot| slot.rec.as_deref())
-        .any(|r| {
-            let table = m.cfg.reactions_for(&r.project_id);
-            r.policy
-                .iter()
-                .any(|(k, t)| t.escalated && table.get(k).retries.is_none_or(|n| t.attempts <= n))
-        })
+    s.slots.iter().filter_map(|slot| slot.rec()).any(|r| {
+        let table = m.cfg.reactions_for(&r.project_id);
+        r.policy
+            .iter()
+            .any(|(k, t)| t.escalated && table.get(k).retries.is_none_or(|n| t.attempts <= n))
+    })
 }
 
 /// The one `sometimes` the checker runs for the whole reachability list:
