@@ -89,6 +89,12 @@ enum Cmp {
     Reaches,
 }
 
+/// Ticks a run needs before every timed reachability target is in reach:
+/// a duration escalation fires after 2 units ([`overrides`]), and confirming
+/// a death takes 2 probes, which pacing spreads over 2 ticks. A run with
+/// fewer ticks is scoped: those targets are outside it, not failures.
+pub const TIMED_TARGET_TICKS: u8 = 2;
+
 /// The model's configuration overrides.
 pub fn overrides(scale: Scale) -> ConfigOverrides {
     let reaction = |retries: Option<u32>, after: Option<u64>| ReactionOverride {
@@ -355,3 +361,24 @@ pub const ACTIVITIES: [ActivityState; 6] = [
     ActivityState::Blocked,
     ActivityState::Exited,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ao_core::WireEnum;
+
+    /// [`TIMED_TARGET_TICKS`] follows the thresholds it is derived from.
+    #[test]
+    fn timed_targets_fit_in_their_ticks() {
+        let cfg = config().expect("the model configuration resolves");
+        let table = cfg.reactions_for(&project_id());
+        let soonest = ReactionKey::ALL
+            .iter()
+            .filter_map(|k| table.get(*k).escalate_after)
+            .map(|d| d.as_millis().div_ceil(UNIT.as_millis()))
+            .min();
+        let ticks = u64::from(TIMED_TARGET_TICKS);
+        assert_eq!(soonest, Some(ticks));
+        assert_eq!(u64::from(cfg.thresholds.death_confirmations), ticks);
+    }
+}
