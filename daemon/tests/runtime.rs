@@ -342,8 +342,7 @@ async fn tmux_session_lifecycle() {
 }
 
 /// A multi-line message (a CI log tail) reaches an agent that asked for
-/// bracketed paste as one paste and one Enter, never line by line; an agent
-/// that did not ask gets plain lines.
+/// bracketed paste as one paste and one Enter, never line by line.
 #[tokio::test]
 async fn tmux_multi_line_message_is_one_paste_then_enter() {
     if !tmux_installed() {

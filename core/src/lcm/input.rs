@@ -218,11 +218,12 @@ fn review_none() -> ReviewDecision {
 }
 
 impl PrFacts {
-    /// An open PR with nothing notable (a base for building facts).
-    pub fn open(number: u64) -> PrFacts {
+    /// A PR in `state` with nothing else known (what an adapter reports
+    /// before, or instead of, the per-PR details).
+    pub fn in_state(state: PrState) -> PrFacts {
         PrFacts {
-            state: PrState::Open,
-            number: Some(number),
+            state,
+            number: None,
             url: None,
             draft: false,
             ci: CiSummary::None,
@@ -230,6 +231,14 @@ impl PrFacts {
             mergeability: Mergeability::default(),
             comments: Vec::new(),
             ci_log_tail: None,
+        }
+    }
+
+    /// An open PR with nothing notable (a base for building facts).
+    pub fn open(number: u64) -> PrFacts {
+        PrFacts {
+            number: Some(number),
+            ..PrFacts::in_state(PrState::Open)
         }
     }
 }

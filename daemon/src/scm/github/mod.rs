@@ -201,7 +201,7 @@ impl GitHub {
             .append_pair("per_page", "1");
         let found: Vec<PullSummary> = self.get_json(list_url, "list PRs").await?;
         let Some(summary) = found.into_iter().next() else {
-            return Ok(facts(PrState::None));
+            return Ok(PrFacts::in_state(PrState::None));
         };
         let n = summary.number;
         let pr_path = format!("{repo_path}/pulls/{n}");
@@ -221,7 +221,7 @@ impl GitHub {
                 format!("unknown PR state `{}`", pull.state),
             ));
         };
-        let mut out = facts(state);
+        let mut out = PrFacts::in_state(state);
         out.number = Some(n);
         out.url = Some(pull.html_url.clone());
         out.draft = pull.draft.unwrap_or(false);
@@ -439,20 +439,6 @@ impl Scm for GitHub {
                 ScmObservation::FetchFailed
             }
         }
-    }
-}
-
-fn facts(state: PrState) -> PrFacts {
-    PrFacts {
-        state,
-        number: None,
-        url: None,
-        draft: false,
-        ci: CiSummary::None,
-        review: ReviewDecision::None,
-        mergeability: Mergeability::default(),
-        comments: Vec::new(),
-        ci_log_tail: None,
     }
 }
 
