@@ -77,11 +77,8 @@ impl TmuxRuntime {
                 &[&["capture-pane", "-p", "-t", &pane]],
             )
             .await?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(AdapterError::failed(&what, stderr_of(&out)))
-        }
+        succeeded(&what, &out)?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Runs one tmux client invocation holding `commands` (joined by `;`), under `limit`.
@@ -190,11 +187,7 @@ impl TmuxRuntime {
         let out = self
             .tmux(&what, self.timeouts.create, &[&new_session, &set_option])
             .await?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(AdapterError::failed(&what, stderr_of(&out)))
-        }
+        succeeded(&what, &out)
     }
 
     async fn runtime_probe(&self, handle: &Handle) -> Probe {
@@ -231,40 +224,24 @@ impl TmuxRuntime {
     async fn send_inner(&self, handle: &Handle, message: &str) -> Result<(), AdapterError> {
         let what = format!("send to tmux session {handle}");
         let pane = pane_target(handle);
-        let enter: [&str; 4] = ["send-keys", "-t", &pane, "Enter"];
-        if message.is_empty() {
-            // tmux keeps no empty buffer, so there is nothing to paste.
-            let out = self.tmux(&what, self.timeouts.send, &[&enter]).await?;
-            return if out.status.success() {
-                Ok(())
-            } else {
-                Err(AdapterError::failed(&what, stderr_of(&out)))
-            };
-        }
         // One buffer per session: sends to one session are serialized by the driver.
         let buffer = format!("ao-send-{}", handle.as_str());
-        let load: [&str; 4] = ["load-buffer", "-b", &buffer, "-"];
-        let out = self
-            .tmux_with_input(
-                &what,
-                self.timeouts.send,
-                &[&load],
-                Some(message.as_bytes()),
-            )
-            .await?;
-        if !out.status.success() {
-            return Err(AdapterError::failed(&what, stderr_of(&out)));
-        }
         // `-p`: bracketed paste if the agent enabled it; `-d`: drop the buffer.
         let paste: [&str; 7] = ["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &pane];
-        let out = self
-            .tmux(&what, self.timeouts.send, &[&paste, &enter])
-            .await?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(AdapterError::failed(&what, stderr_of(&out)))
+        let enter: [&str; 4] = ["send-keys", "-t", &pane, "Enter"];
+        let mut submit: Vec<&[&str]> = vec![&enter];
+        // tmux keeps no empty buffer: an empty message is a bare Enter.
+        if !message.is_empty() {
+            let load: [&str; 4] = ["load-buffer", "-b", &buffer, "-"];
+            let input = Some(message.as_bytes());
+            let out = self
+                .tmux_with_input(&what, self.timeouts.send, &[&load], input)
+                .await?;
+            succeeded(&what, &out)?;
+            submit.insert(0, &paste);
         }
+        let out = self.tmux(&what, self.timeouts.send, &submit).await?;
+        succeeded(&what, &out)
     }
 }
 
@@ -287,11 +264,10 @@ impl Runtime for TmuxRuntime {
                 &["kill-session", "-t", &target],
             )
             .await?;
-        if out.status.success() || is_absent(&out) {
-            Ok(())
-        } else {
-            Err(AdapterError::failed(&what, stderr_of(&out)))
+        if is_absent(&out) {
+            return Ok(());
         }
+        succeeded(&what, &out)
     }
 
     async fn probe(&self, handle: &Handle) -> (Probe, Probe) {
@@ -328,6 +304,15 @@ fn escape_arg(arg: &str) -> String {
     match arg.strip_suffix(';') {
         Some(head) => format!("{head}\\;"),
         None => arg.to_owned(),
+    }
+}
+
+/// Ok if tmux exited successfully, else a failure of `what` with tmux's own words.
+fn succeeded(what: &str, out: &Output) -> Result<(), AdapterError> {
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(AdapterError::failed(what, stderr_of(out)))
     }
 }
 

@@ -13,14 +13,15 @@
 use super::model::{Advanced, FedOut};
 use ao_core::sm::Next;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-/// Clean world configurations kept per thread before that set starts over.
-const CLEAN_CAPACITY: usize = 1 << 20;
-/// Entries per generation of a value table (see [`Generations`]).
+/// Entries per generation of a table of values (see [`Generations`]).
 const GENERATION: usize = 1 << 16;
+/// Entries per generation of the clean-world keys (8 bytes each, so more).
+const CLEAN_GENERATION: usize = 1 << 19;
+
 /// A hasher for keys that are already digests.
 #[derive(Default)]
 struct Identity(u64);
@@ -41,8 +42,7 @@ impl Hasher for Identity {
     }
 }
 
-type Keys = HashSet<u64, BuildHasherDefault<Identity>>;
-type Map<V> = HashMap<u64, Arc<V>, BuildHasherDefault<Identity>>;
+type Map<V> = HashMap<u64, V, BuildHasherDefault<Identity>>;
 
 /// A bounded memo that keeps what recurs: lookups see two generations (a
 /// hit in the old one is carried into the young one); when the young one
@@ -50,42 +50,42 @@ type Map<V> = HashMap<u64, Arc<V>, BuildHasherDefault<Identity>>;
 struct Generations<V> {
     young: Map<V>,
     old: Map<V>,
+    size: usize,
 }
 
-impl<V> Default for Generations<V> {
-    fn default() -> Self {
+impl<V: Clone> Generations<V> {
+    fn new(size: usize) -> Self {
         Generations {
             young: Map::default(),
             old: Map::default(),
+            size,
         }
     }
-}
 
-impl<V> Generations<V> {
-    fn get(&mut self, key: u64) -> Option<Arc<V>> {
+    fn get(&mut self, key: u64) -> Option<V> {
         if let Some(v) = self.young.get(&key) {
-            return Some(Arc::clone(v));
+            return Some(v.clone());
         }
         let v = self.old.remove(&key)?;
-        self.insert(key, Arc::clone(&v));
+        self.insert(key, v.clone());
         Some(v)
     }
 
-    fn insert(&mut self, key: u64, v: Arc<V>) {
-        if self.young.len() >= GENERATION {
+    fn insert(&mut self, key: u64, v: V) {
+        if self.young.len() >= self.size {
             self.old = std::mem::take(&mut self.young);
         }
         self.young.insert(key, v);
     }
 }
 
-type Table<V> = Generations<V>;
+type Table<V> = Generations<Arc<V>>;
 
 thread_local! {
-    static CLEAN: RefCell<Keys> = RefCell::new(Keys::default());
-    static NEXT: RefCell<Table<Next>> = RefCell::new(Table::default());
-    static ADVANCED: RefCell<Table<Advanced>> = RefCell::new(Table::default());
-    static FED: RefCell<Table<FedOut>> = RefCell::new(Table::default());
+    static CLEAN: RefCell<Generations<()>> = RefCell::new(Generations::new(CLEAN_GENERATION));
+    static NEXT: RefCell<Table<Next>> = RefCell::new(Table::new(GENERATION));
+    static ADVANCED: RefCell<Table<Advanced>> = RefCell::new(Table::new(GENERATION));
+    static FED: RefCell<Table<FedOut>> = RefCell::new(Table::new(GENERATION));
 }
 
 /// The value under `key`, made (outside the borrow, so `make` may use other
@@ -115,18 +115,12 @@ pub fn advanced(key: u64, make: impl FnOnce() -> Advanced) -> Arc<Advanced> {
 
 /// Whether the configuration with digest `key` was already checked clean on this thread.
 pub fn known_clean(key: u64) -> bool {
-    CLEAN.with(|c| c.borrow().contains(&key))
+    CLEAN.with(|c| c.borrow_mut().get(key).is_some())
 }
 
 /// Remembers that the configuration with digest `key` checked clean.
 pub fn remember_clean(key: u64) {
-    CLEAN.with(|c| {
-        let mut keys = c.borrow_mut();
-        if keys.len() >= CLEAN_CAPACITY {
-            keys.clear();
-        }
-        keys.insert(key);
-    });
+    CLEAN.with(|c| c.borrow_mut().insert(key, ()));
 }
 
 /// What feeding an input did to a slot (`key` digests everything it read).

@@ -322,67 +322,41 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, model::ModelError> {
     let exhaustive = opts.depth.is_none() && !timed_out && !(violated && opts.stop_at_violation);
     let mut verdicts = Vec::new();
     let mut counterexamples = Vec::new();
-    // The merged `always` stands for every SPEC property: the state its path
-    // ends in names the properties that broke there.
+    // A merged run's one `always` stands for every SPEC property: the state
+    // its path ends in names the properties that broke there.
     let merged = discoveries.get(props::SPEC_ALL);
-    let broke = |label: &str| {
-        merged.as_ref().filter(|path| {
-            let mask = path.last_state().broken.as_ref().map_or(0, |b| b.mask);
-            props::ALWAYS
-                .iter()
-                .any(|(id, l)| *l == label && mask & (1 << (*id as u32)) != 0)
-        })
-    };
-    let expanded = properties.iter().flat_map(|p| {
-        let of_spec: Vec<(&'static str, Expectation)> = if p.name == props::SPEC_ALL {
-            props::ALWAYS
-                .iter()
-                .map(|(_, label)| (*label, Expectation::Always))
-                .collect()
-        } else {
-            vec![(p.name, p.expectation.clone())]
-        };
-        of_spec
-    });
-    for (name, expectation) in expanded {
-        if name == props::REACH_ALL {
-            for (i, (name, _)) in props::REACH.iter().enumerate() {
-                let reached = model.reached.as_ref().is_some_and(|r| r.reached(i));
-                let verdict = if reached {
-                    Verdict::Reached
-                } else {
-                    Verdict::NotReached
-                };
-                verdicts.push((*name, verdict));
-            }
+    let merged_mask = merged
+        .as_ref()
+        .and_then(|path| path.last_state().broken.as_ref())
+        .map_or(0, |b| b.mask);
+    for (id, name) in props::ALWAYS {
+        let broke_in_merged = merged_mask & (1 << (*id as u32)) != 0;
+        let found = discoveries
+            .get(*name)
+            .or_else(|| merged.filter(|_| broke_in_merged));
+        let Some(path) = found else {
+            verdicts.push((*name, Verdict::Holds));
             continue;
-        }
-        let found = discoveries.get(name).or_else(|| broke(name).cloned());
-        let sometimes = expectation == Expectation::Sometimes;
-        let verdict = match (sometimes, found.is_some()) {
-            (true, true) => Verdict::Reached,
-            (true, false) => Verdict::NotReached,
-            (false, true) => Verdict::Violated,
-            (false, false) => Verdict::Holds,
         };
-        verdicts.push((name, verdict));
-        if verdict == Verdict::Violated {
-            if let Some(path) = found {
-                let (path, minimal) = if opts.minimize {
-                    match minimal_path(&model, name, opts) {
-                        Some(short) => (short, true),
-                        None => (path.clone().into_vec(), false),
-                    }
-                } else {
-                    (path.clone().into_vec(), false)
-                };
-                counterexamples.push(Counterexample {
-                    property: name,
-                    path,
-                    minimal,
-                });
-            }
-        }
+        verdicts.push((*name, Verdict::Violated));
+        let (path, minimal) = match opts.minimize.then(|| minimal_path(&model, name, opts)) {
+            Some(Some(short)) => (short, true),
+            _ => (path.clone().into_vec(), false),
+        };
+        counterexamples.push(Counterexample {
+            property: name,
+            path,
+            minimal,
+        });
+    }
+    for (i, (name, _)) in props::REACH.iter().enumerate() {
+        let reached = model.reached.as_ref().is_some_and(|r| r.reached(i));
+        let verdict = if reached {
+            Verdict::Reached
+        } else {
+            Verdict::NotReached
+        };
+        verdicts.push((*name, verdict));
     }
     Ok(CheckReport {
         total: checker.state_count(),

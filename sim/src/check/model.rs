@@ -66,33 +66,76 @@ pub enum Ws {
     Dirty,
 }
 
-/// An operation's write-ahead intent, and whether the daemon holds it in memory.
+/// An operation's write-ahead intent, shared, with its digest computed once:
+/// operations are large, change rarely, and are hashed with every state.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Intent {
+    op: Arc<Operation>,
+    digest: u64,
+}
+
+impl Intent {
+    /// The intent of `op`.
+    pub fn new(op: Operation) -> Intent {
+        Intent {
+            digest: digest(&op),
+            op: Arc::new(op),
+        }
+    }
+
+    /// The digest of the operation (the memo key of its steps).
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
+
+    /// The intent after a crash: rolled forward or back (`Operation::recover`),
+    /// with SPEC §7.19 checked (recovery never raises the bound).
+    fn recovered(&self, v: &mut Viol) -> Intent {
+        let before = self.op.max_steps();
+        let op = (*self.op).clone().recover();
+        if op.max_steps() > before {
+            v.add(PropertyId::OperationsFinish, || {
+                format!(
+                    "recovering a {} raised its bound {before} -> {}",
+                    op.kind(),
+                    op.max_steps()
+                )
+            });
+        }
+        Intent::new(op)
+    }
+}
+
+impl std::ops::Deref for Intent {
+    type Target = Operation;
+
+    fn deref(&self) -> &Operation {
+        &self.op
+    }
+}
+
+impl Hash for Intent {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.digest.hash(state);
+    }
+}
+
+/// An operation's intent, and whether the daemon holds it in memory.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OpSlot {
     /// The persisted intent.
-    pub op: Arc<Operation>,
+    pub op: Intent,
     /// The daemon runs it (false after a crash until the restart recovers it).
     pub in_memory: bool,
-    /// A digest of `op`, computed once (operations are large and change rarely).
-    digest: u64,
 }
 
 impl OpSlot {
     /// The slot for an operation the daemon runs.
-    pub fn new(op: Operation) -> OpSlot {
-        let digest = digest(&op);
+    pub fn new(op: Intent) -> OpSlot {
         OpSlot {
-            op: Arc::new(op),
+            op,
             in_memory: true,
-            digest,
         }
-    }
-}
-
-impl Hash for OpSlot {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.digest.hash(state);
-        self.in_memory.hash(state);
     }
 }
 
@@ -250,7 +293,7 @@ impl Slot {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CleanupRun {
     /// (slot, its part of the cleanup).
-    pub items: Vec<(u8, Arc<Operation>)>,
+    pub items: Vec<(u8, Intent)>,
     /// The daemon runs it.
     pub in_memory: bool,
 }
@@ -616,9 +659,7 @@ impl ReachFlags {
 #[derive(Debug)]
 pub struct Advanced {
     /// The operation afterwards.
-    pub op: Arc<Operation>,
-    /// Its digest.
-    pub digest: u64,
+    pub op: Intent,
     /// How SPEC §7.19 broke, if it did.
     pub broken: Option<String>,
 }
@@ -643,8 +684,7 @@ fn advance(op: &Operation, action: &sm::Action, outcome: Outcome) -> Advanced {
         ));
     }
     Advanced {
-        digest: digest(&op),
-        op: Arc::new(op),
+        op: Intent::new(op),
         broken,
     }
 }
@@ -784,7 +824,7 @@ impl CheckModel {
             Action::Op(i, o) => match &s.slots[usize::from(i)].op {
                 Some(slot) => (
                     usize::from(i),
-                    memo::next_of(slot.digest, || slot.op.next()),
+                    memo::next_of(slot.op.digest(), || slot.op.next()),
                     o,
                 ),
                 None => return false,
@@ -793,11 +833,7 @@ impl CheckModel {
                 let item = Self::current_cleanup_item(s)
                     .and_then(|j| s.cleanup.as_ref().map(|c| &c.items[j]));
                 match item {
-                    Some((i, op)) => (
-                        usize::from(*i),
-                        memo::next_of(digest(&**op), || op.next()),
-                        o,
-                    ),
+                    Some((i, op)) => (usize::from(*i), memo::next_of(op.digest(), || op.next()), o),
                     None => return false,
                 }
             }
@@ -914,7 +950,7 @@ impl CheckModel {
                 };
                 let exists = n.slots[i].rec.is_some();
                 if let Ok(op) = sm::plan_spawn(req, &self.cfg, |_| exists) {
-                    self.start_op(n, i, op);
+                    self.hold(n, i, Intent::new(op));
                 }
             }
             Action::Kill(i, kind) => {
@@ -922,7 +958,7 @@ impl CheckModel {
                 n.slots[i].used.kills += 1;
                 let op = sm::plan_kill(OpId::from("op"), n.slots[i].rec.as_deref(), kind);
                 if let Some(op) = op {
-                    self.start_op(n, i, op);
+                    self.hold(n, i, Intent::new(op));
                 }
             }
             Action::Restore(i) => {
@@ -930,18 +966,18 @@ impl CheckModel {
                 let op = self.restore_plan(n, i);
                 n.slots[i].used.restores += 1;
                 if let Some(op) = op {
-                    self.start_op(n, i, op);
+                    self.hold(n, i, Intent::new(op));
                 }
             }
             Action::Cleanup => {
                 n.cleanups += 1;
-                let items: Vec<(u8, Arc<Operation>)> = self
+                let items: Vec<(u8, Intent)> = self
                     .cleanup_candidates(n)
                     .into_iter()
                     .filter_map(|i| {
                         let rec = n.slots[i].rec.as_deref()?;
                         let op = sm::plan_cleanup(OpId::from("op"), &self.project, [rec]);
-                        Some((i as u8, Arc::new(op)))
+                        Some((i as u8, Intent::new(op)))
                     })
                     .collect();
                 n.cleanup = Some(CleanupRun {
@@ -1039,12 +1075,15 @@ impl CheckModel {
         }
     }
 
-    fn start_op(&self, n: &mut State, i: usize, op: Operation) {
-        match op.next() {
-            Next::Done(result) => self.finished(n, i, &result),
-            Next::Act(_) => {
-                n.slots[i].op = Some(OpSlot::new(op));
+    /// Slot `i`'s operation is now `op`: held in memory while it has an
+    /// action left, else finished (and dropped).
+    fn hold(&self, n: &mut State, i: usize, op: Intent) {
+        match &*memo::next_of(op.digest(), || op.next()) {
+            Next::Done(result) => {
+                n.slots[i].op = None;
+                self.finished(n, i, result);
             }
+            Next::Act(_) => n.slots[i].op = Some(OpSlot::new(op)),
         }
     }
 
@@ -1059,23 +1098,23 @@ impl CheckModel {
         }
     }
 
-    /// Executes one action of `op` (whose digest is `key`) against slot `i`;
-    /// returns the advanced op and its digest, or `None` if the daemon crashed
-    /// right after. Checks the op's ranking function (`max_steps` drops on
-    /// every advance that takes effect: SPEC §7.19; a stall, a failed record
-    /// write asked again, leaves the op as it was). The op's own part is pure,
-    /// so it is memoized per thread (operations are large to copy).
+    /// Executes one action of `op` against slot `i`; returns the advanced
+    /// op, or `None` if the daemon crashed right after. Checks the op's
+    /// ranking function (`max_steps` drops on every advance that takes
+    /// effect: SPEC §7.19; a stall, a failed record write asked again, leaves
+    /// the op as it was). The op's own part is pure, so it is memoized per
+    /// thread (operations are large to copy).
     fn run_action(
         &self,
         n: &mut State,
         i: usize,
-        (op, key): (&Arc<Operation>, u64),
+        op: &Intent,
         o: OpOutcome,
         v: &mut Viol,
-    ) -> Option<(Arc<Operation>, u64)> {
-        let next = memo::next_of(key, || op.next());
+    ) -> Option<Intent> {
+        let next = memo::next_of(op.digest(), || op.next());
         let Next::Act(action) = &*next else {
-            return Some((Arc::clone(op), key));
+            return Some(op.clone());
         };
         let restore = matches!(**op, Operation::Restore(_));
         let outcome = self.exec(n, i, action, o, restore, v);
@@ -1083,32 +1122,20 @@ impl CheckModel {
             self.crash(n);
             return None;
         }
-        let step = memo::advanced(digest(&(key, &outcome)), || advance(op, action, outcome));
+        let key = digest(&(op.digest(), &outcome));
+        let step = memo::advanced(key, || advance(op, action, outcome));
         if let Some(why) = &step.broken {
             v.add(PropertyId::OperationsFinish, || why.clone());
         }
-        Some((Arc::clone(&step.op), step.digest))
+        Some(step.op.clone())
     }
 
     fn op_step(&self, n: &mut State, i: usize, o: OpOutcome, v: &mut Viol) {
         let Some(slot_op) = n.slots[i].op.clone() else {
             return;
         };
-        let Some((op, key)) = self.run_action(n, i, (&slot_op.op, slot_op.digest), o, v) else {
-            return;
-        };
-        match &*memo::next_of(key, || op.next()) {
-            Next::Done(result) => {
-                n.slots[i].op = None;
-                self.finished(n, i, result);
-            }
-            Next::Act(_) => {
-                n.slots[i].op = Some(OpSlot {
-                    op,
-                    in_memory: true,
-                    digest: key,
-                });
-            }
+        if let Some(op) = self.run_action(n, i, &slot_op.op, o, v) {
+            self.hold(n, i, op);
         }
     }
 
@@ -1127,8 +1154,7 @@ impl CheckModel {
         let Some((slot, op)) = n.cleanup.as_ref().map(|c| c.items[j].clone()) else {
             return;
         };
-        let key = digest(&*op);
-        let Some((op, _)) = self.run_action(n, usize::from(slot), (&op, key), o, v) else {
+        let Some(op) = self.run_action(n, usize::from(slot), &op, o, v) else {
             return;
         };
         if let Some(c) = n.cleanup.as_mut() {
@@ -1257,41 +1283,14 @@ impl CheckModel {
             if escalated && self.is(Mutant::RestartForgetsEscalation) {
                 n.slots[i].edit_rec(|r| r.policy = Default::default());
             }
-            let Some(slot_op) = n.slots[i].op.clone() else {
-                continue;
-            };
-            let before = slot_op.op.max_steps();
-            let op = (*slot_op.op).clone().recover();
-            if op.max_steps() > before {
-                v.add(PropertyId::OperationsFinish, || {
-                    format!(
-                        "recovering a {} raised its bound {before} -> {}",
-                        op.kind(),
-                        op.max_steps()
-                    )
-                });
-            }
-            match op.next() {
-                Next::Done(result) => {
-                    n.slots[i].op = None;
-                    self.finished(n, i, &result);
-                }
-                Next::Act(_) => {
-                    n.slots[i].op = Some(OpSlot::new(op));
-                }
+            if let Some(slot_op) = n.slots[i].op.clone() {
+                self.hold(n, i, slot_op.op.recovered(v));
             }
         }
         if let Some(c) = &mut n.cleanup {
             c.in_memory = true;
             for (_, op) in &mut c.items {
-                let before = op.max_steps();
-                let recovered = (**op).clone().recover();
-                if recovered.max_steps() > before {
-                    v.add(PropertyId::OperationsFinish, || {
-                        "recovering a cleanup raised its bound".into()
-                    });
-                }
-                *op = Arc::new(recovered);
+                *op = op.recovered(v);
             }
         }
         self.settle_cleanup(n);

@@ -22,18 +22,12 @@ const PASSING: &[&str] = &["success", "neutral", "skipped"];
 /// fails, passing when every one passed, none when there are neither, and
 /// pending otherwise (running, queued, or an unknown state, e.g. `stale`).
 pub fn ci_summary(runs: &[CheckRun], statuses: &[CommitStatus]) -> CiSummary {
-    let run_passed = |r: &CheckRun| {
-        r.status == "completed"
-            && r.conclusion
-                .as_deref()
-                .is_some_and(|c| PASSING.contains(&c))
-    };
     if runs.is_empty() && statuses.is_empty() {
         CiSummary::None
     } else if runs.iter().any(CheckRun::is_failing) || statuses.iter().any(CommitStatus::is_failing)
     {
         CiSummary::Failing
-    } else if runs.iter().all(run_passed) && statuses.iter().all(|s| s.state == "success") {
+    } else if runs.iter().all(CheckRun::passed) && statuses.iter().all(|s| s.state == "success") {
         CiSummary::Passing
     } else {
         CiSummary::Pending
@@ -93,11 +87,21 @@ pub struct CheckOutput {
 impl CheckRun {
     /// Completed with a failing conclusion.
     pub fn is_failing(&self) -> bool {
+        self.concluded(FAILING)
+    }
+
+    /// Completed with a passing conclusion.
+    pub fn passed(&self) -> bool {
+        self.concluded(PASSING)
+    }
+
+    /// Completed with one of `conclusions`.
+    fn concluded(&self, conclusions: &[&str]) -> bool {
         self.status == "completed"
             && self
                 .conclusion
                 .as_deref()
-                .is_some_and(|c| FAILING.contains(&c))
+                .is_some_and(|c| conclusions.contains(&c))
     }
 
     /// The Actions job id: from `details_url` (`/job/N`), else the run id of a `github-actions` run.
