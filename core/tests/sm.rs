@@ -1401,6 +1401,46 @@ fn restore_chooses_resume_or_relaunch() {
     insta::assert_snapshot!("restore_modes", table);
 }
 
+/// A relaunch starts the agent the way spawn did: the stored rules fill
+/// `{rules}` again (an agent relaunched without them loses its constraints).
+#[test]
+fn a_relaunch_keeps_the_rules_the_session_was_spawned_with() {
+    const RULED: &str = "agent --prompt {prompt} --rules {rules}";
+    let mut world = World::new();
+    let ruled = AgentSpec {
+        launch: RULED.into(),
+        resume: None,
+        relaunch: true,
+    };
+    world
+        .cfg
+        .projects
+        .insert("ruled".into(), project(Some(ruled)));
+    let mut req = spawn_request("s1");
+    req.project = "ruled".into();
+    req.rules = Some("never push to main".into());
+    let spawn = plan_spawn(req, &world.cfg.clone(), |_| false).unwrap();
+    let Operation::Spawn(spawned) = &spawn else {
+        panic!("{spawn:?}")
+    };
+    let launched = spawned.command().to_owned();
+    assert!(launched.contains("'never push to main'"), "{launched}");
+    let result = world.run(spawn);
+    assert!(matches!(result, OpResult::Spawned { .. }), "{result}");
+    let world = world.died("s1");
+    assert_eq!(
+        world.rec("s1").metadata.rules.as_deref(),
+        Some("never push to main")
+    );
+    match restore_op(&world, "r1") {
+        Operation::Restore(op) => {
+            assert_eq!(op.mode(), RestoreMode::Relaunch);
+            assert_eq!(op.command(), launched);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn a_resumed_restore_keeps_the_agent_session_and_clears_the_pr() {
     let s = restore_scenario("resume", dead_world().with_agent_session("s1", "agent-abc"));

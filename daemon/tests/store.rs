@@ -134,6 +134,7 @@ fn full_record(id: &str) -> SessionRecord {
         agent_session_id: Some("claude-abc".into()),
         spawned_at: Some(Timestamp(2_000)),
         prompt: "Fix issue #42; don't break 'quotes'\nsecond line ✓".into(),
+        rules: Some("never push to `main`".into()),
         ci_log_tail: Some("error[E0308]: mismatched types\n  --> src/lib.rs:1:1".into()),
     };
     rec.policy = policy_with_trackers();

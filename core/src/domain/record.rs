@@ -150,6 +150,10 @@ pub struct Metadata {
     /// The prompt the agent was launched with (a restore relaunches from it).
     #[serde(default)]
     pub prompt: String,
+    /// The extra rules the agent was launched with (`{rules}`): a relaunch
+    /// that dropped them would start an agent without its constraints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
     /// The last failing CI log tail, sanitized and capped, while CI fails: a
     /// ci-failed message sent later (a re-delivery, after a restart) still carries it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -96,7 +96,7 @@ fn restore_command(
         project_id: &rec.project_id,
         issue_id: &rec.issue_id,
         prompt: &m.prompt,
-        rules: None,
+        rules: m.rules.as_deref(),
         agent_session_id: agent_session,
     };
     let bad = |error| SmError::BadCommand {

@@ -85,6 +85,7 @@ pub fn plan_spawn(
     let env = agent_env(&req.id, &req.project, &req.issue);
     let mut record = SessionRecord::seeded(req.id, req.project, req.issue, req.kind, req.at);
     record.metadata.prompt = req.prompt;
+    record.metadata.rules = req.rules;
     record.metadata.branch = req.branch;
     Ok(Operation::Spawn(SpawnOp {
         id: req.op,

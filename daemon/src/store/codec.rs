@@ -333,6 +333,8 @@ pub mod key {
     pub const SPAWNED_AT: &str = "spawned_at";
     /// The launch prompt (row present iff non-empty).
     pub const PROMPT: &str = "prompt";
+    /// The launch rules (row present iff set, even when empty).
+    pub const RULES: &str = "rules";
     /// The last failing CI log tail (row present iff set, even when empty).
     pub const CI_LOG_TAIL: &str = "ci_log_tail";
 }
@@ -348,6 +350,7 @@ pub fn metadata_pairs(m: &Metadata) -> Vec<(&'static str, String)> {
         agent_session_id,
         spawned_at,
         prompt,
+        rules,
         ci_log_tail,
     } = m;
     let mut out = Vec::new();
@@ -371,6 +374,9 @@ pub fn metadata_pairs(m: &Metadata) -> Vec<(&'static str, String)> {
     }
     if !prompt.is_empty() {
         out.push((key::PROMPT, prompt.clone()));
+    }
+    if let Some(r) = rules {
+        out.push((key::RULES, r.clone()));
     }
     if let Some(tail) = ci_log_tail {
         out.push((key::CI_LOG_TAIL, tail.clone()));
@@ -401,6 +407,7 @@ pub fn metadata_set(
         }
         key::PROMPT => m.prompt = value,
         key::CI_LOG_TAIL => m.ci_log_tail = Some(value),
+        key::RULES => m.rules = Some(value),
         other => return Err(cx.bad("key", other, "unknown metadata key")),
     }
     Ok(())
@@ -473,6 +480,7 @@ mod tests {
             agent_session_id: Some(String::new()),
             spawned_at: Some(Timestamp(42)),
             prompt: "go".into(),
+            rules: Some("never push to main".into()),
             ci_log_tail: Some(String::new()),
         };
         let mut back = Metadata::default();
