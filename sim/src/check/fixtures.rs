@@ -90,10 +90,10 @@ enum Cmp {
 }
 
 /// Ticks a run needs before every timed reachability target is in reach:
-/// a duration escalation fires after 2 units ([`overrides`]), and confirming
-/// a death takes 2 probes, which pacing spreads over 2 ticks. A run with
-/// fewer ticks is scoped: those targets are outside it, not failures.
-pub const TIMED_TARGET_TICKS: u8 = 2;
+/// the bot-comment reaction escalates after 1 unit ([`overrides`]), and
+/// confirming a death takes 2 probes, which pacing puts one tick apart. A
+/// run with fewer ticks is scoped: those targets are outside it, not failures.
+pub const TIMED_TARGET_TICKS: u8 = 1;
 
 /// The model's configuration overrides.
 pub fn overrides(scale: Scale) -> ConfigOverrides {
@@ -105,7 +105,8 @@ pub fn overrides(scale: Scale) -> ConfigOverrides {
     let mut reactions = BTreeMap::new();
     reactions.insert(ReactionKey::CiFailed, reaction(Some(1), None));
     reactions.insert(ReactionKey::ChangesRequested, reaction(None, Some(2)));
-    reactions.insert(ReactionKey::BugbotComments, reaction(None, Some(2)));
+    // One unit: a duration escalation is in reach of a one-tick run.
+    reactions.insert(ReactionKey::BugbotComments, reaction(None, Some(1)));
     reactions.insert(ReactionKey::MergeConflicts, reaction(None, Some(2)));
     reactions.insert(ReactionKey::AgentIdle, reaction(Some(1), Some(3)));
     let mut projects = BTreeMap::new();
@@ -379,6 +380,7 @@ mod tests {
             .min();
         let ticks = u64::from(TIMED_TARGET_TICKS);
         assert_eq!(soonest, Some(ticks));
-        assert_eq!(u64::from(cfg.thresholds.death_confirmations), ticks);
+        // One paced probe per tick: the clock values 0..=ticks hold the confirmations.
+        assert_eq!(u64::from(cfg.thresholds.death_confirmations), ticks + 1);
     }
 }

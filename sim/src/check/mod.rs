@@ -20,17 +20,18 @@
 //! less than its parent). `--unpaced` lifts the pacing; the space then only
 //! closes under a depth bound.
 //!
-//! Scale: the full one-session space does not close in minutes once time
-//! passes (the axes the SPEC keeps isolated multiply: the record alone takes
-//! about 300 k values under observations; one tick already exceeds 58 M
-//! states). Runs are therefore either depth-bounded (BFS: a depth-bounded DFS
-//! would miss states first met at the bound) or scoped so they close
-//! exhaustively: by a profile ([`model::Profile`]) — `manage` (every command,
-//! outcome, crash and world change with a few facts) and `observe` (every
-//! fact, signal and racing write; operations succeed) — or by time: the full
-//! alphabet with `--ticks 0` (everything at one instant; the timed
-//! reachability targets are then out of scope, see
-//! [`fixtures::TIMED_TARGET_TICKS`]).
+//! Scale: the default horizon is one tick ([`DEFAULT_TICKS`]), the longest
+//! whose full one-session space closes in minutes (74.9 M unique states,
+//! about ten on 2 cores) and long enough to reach every timed target. Longer
+//! horizons multiply the space (the axes the SPEC keeps isolated multiply:
+//! the record alone takes hundreds of thousands of values under
+//! observations), so they are checked either depth-bounded (BFS: a
+//! depth-bounded DFS would miss states first met at the bound) or scoped by
+//! a profile ([`model::Profile`]) — `manage` (every command, outcome, crash
+//! and world change with a few facts) and `observe` (every fact, signal and
+//! racing write; operations succeed). `--ticks 0` closes the full alphabet at
+//! one instant in seconds (the timed reachability targets are then out of
+//! scope, see [`fixtures::TIMED_TARGET_TICKS`]).
 //!
 //! Speed: stateright looks every property up by name on every state, so a run
 //! registers one `always` for the SPEC list (when it stops at the first
@@ -57,6 +58,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+/// The default time horizon: the longest whose full one-session space closes
+/// in minutes (one tick: 74.9 M unique states; two are an order of magnitude
+/// more), and enough to reach every timed target ([`fixtures::TIMED_TARGET_TICKS`]).
+pub const DEFAULT_TICKS: u8 = fixtures::TIMED_TARGET_TICKS;
 
 /// Command-line arguments of `ao-sim check`.
 #[derive(Clone, Debug, clap::Args)]
@@ -90,7 +96,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub min_states: Option<usize>,
     /// Clock bound in ticks (1 tick = 1 minute of model time).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = DEFAULT_TICKS)]
     pub ticks: u8,
     /// Restores per session (0..=2).
     #[arg(long, default_value_t = 1)]
@@ -158,7 +164,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             sessions: 1,
-            ticks: 4,
+            ticks: DEFAULT_TICKS,
             restores: 1,
             depth: None,
             threads: default_threads(),
