@@ -183,10 +183,14 @@ impl World {
 
     // --- set-up helpers -------------------------------------------------
 
-    fn spawned(mut self, id: &str, project: &str, kind: SessionKind) -> World {
+    fn spawned(self, id: &str, project: &str, kind: SessionKind) -> World {
         let mut req = spawn_request(id);
         req.project = project.into();
         req.kind = kind;
+        self.spawned_from(req)
+    }
+
+    fn spawned_from(mut self, req: SpawnRequest) -> World {
         let op = plan_spawn(req, &self.cfg.clone(), |s| self.records.contains_key(s)).unwrap();
         let result = self.run(op);
         assert!(matches!(result, OpResult::Spawned { .. }), "{result}");
@@ -1419,15 +1423,12 @@ fn a_relaunch_keeps_the_rules_the_session_was_spawned_with() {
     let mut req = spawn_request("s1");
     req.project = "ruled".into();
     req.rules = Some("never push to main".into());
-    let spawn = plan_spawn(req, &world.cfg.clone(), |_| false).unwrap();
-    let Operation::Spawn(spawned) = &spawn else {
-        panic!("{spawn:?}")
+    let launched = match plan_spawn(req.clone(), &world.cfg, |_| false).unwrap() {
+        Operation::Spawn(op) => op.command().to_owned(),
+        other => panic!("{other:?}"),
     };
-    let launched = spawned.command().to_owned();
     assert!(launched.contains("'never push to main'"), "{launched}");
-    let result = world.run(spawn);
-    assert!(matches!(result, OpResult::Spawned { .. }), "{result}");
-    let world = world.died("s1");
+    let world = world.spawned_from(req).died("s1");
     assert_eq!(
         world.rec("s1").metadata.rules.as_deref(),
         Some("never push to main")

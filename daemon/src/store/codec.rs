@@ -406,8 +406,8 @@ pub fn metadata_set(
             m.spawned_at = Some(Timestamp(ms));
         }
         key::PROMPT => m.prompt = value,
-        key::CI_LOG_TAIL => m.ci_log_tail = Some(value),
         key::RULES => m.rules = Some(value),
+        key::CI_LOG_TAIL => m.ci_log_tail = Some(value),
         other => return Err(cx.bad("key", other, "unknown metadata key")),
     }
     Ok(())
