@@ -1531,6 +1531,7 @@ fn explore(
                 Outcome::Ok,
                 Outcome::Failed("x".into()),
                 Outcome::Refused("y".into()),
+                Outcome::Foreign("z".into()),
             ] {
                 let mut next = op.clone();
                 if next.advance(outcome.clone()) == Progress::Stalled {
@@ -1565,6 +1566,47 @@ fn explore_all(op: &Operation, crashes: usize, check: &dyn Fn(&[Ev], &OpResult))
         check,
     );
     leaves
+}
+
+/// SPEC §7.22 along one path: a name a create found taken (`Foreign`) is
+/// never destroyed afterwards and never handed to the record.
+fn never_takes_what_is_not_ours(path: &[Ev]) {
+    let mut taken: Vec<Handle> = Vec::new();
+    for e in path {
+        match e {
+            Ev::Did(Action::CreateRuntime { handle, .. }, Outcome::Foreign(_)) => {
+                taken.push(handle.clone());
+            }
+            Ev::Did(
+                Action::CreateWorkspace { path: p, .. } | Action::RestoreWorkspace { path: p, .. },
+                Outcome::Foreign(_),
+            ) => taken.push(p.clone()),
+            _ => {}
+        }
+        let named: Vec<&Handle> = match e.action() {
+            Action::DestroyRuntime { handle, .. } => vec![handle],
+            Action::DestroyWorkspace { path: p, .. } => vec![p],
+            Action::Reduce {
+                event: Event::SpawnCompleted(h),
+                ..
+            } => vec![&h.runtime_handle, &h.workspace_path],
+            Action::Reduce {
+                event:
+                    Event::Adopted {
+                        runtime_handle,
+                        workspace_path,
+                    },
+                ..
+            } => runtime_handle.iter().chain(workspace_path).collect(),
+            _ => Vec::new(),
+        };
+        for h in named {
+            assert!(
+                !taken.contains(h),
+                "{h} was found taken by something not ours, then touched: {path:#?}"
+            );
+        }
+    }
 }
 
 fn is_kill_error(a: &Action) -> bool {
@@ -1608,6 +1650,7 @@ fn spawn_every_outcome_path() {
         {
             assert!(path.iter().any(|e| is_kill_error(e.action())), "{path:#?}");
         }
+        never_takes_what_is_not_ours(path);
         // A runtime that may exist is always destroyed before giving up.
         let created = path.iter().position(|e| {
             matches!(
@@ -1674,10 +1717,29 @@ fn restore_every_outcome_path() {
                 assert!(claimed, "a runtime before the claim: {path:#?}");
             }
         }
-        let all_ok = path.iter().all(|e| matches!(e, Ev::Did(_, Outcome::Ok)));
+        // A previous runtime whose name now holds something else is gone: not a failure.
+        let all_ok = path.iter().all(|e| {
+            matches!(
+                e,
+                Ev::Did(_, Outcome::Ok)
+                    | Ev::Did(Action::DestroyRuntime { .. }, Outcome::Foreign(_))
+            )
+        });
         assert_eq!(result.is_ok(), all_ok);
+        never_takes_what_is_not_ours(path);
         if let OpResult::Failed(f) = result {
-            assert!(matches!(f.workspace, Fate::Kept { .. }));
+            // Kept, or left alone when its path holds something that is not ours.
+            let foreign_path = path.iter().any(|e| {
+                matches!(
+                    e,
+                    Ev::Did(Action::RestoreWorkspace { .. }, Outcome::Foreign(_))
+                )
+            });
+            match &f.workspace {
+                Fate::Kept { .. } => assert!(!foreign_path, "{path:#?}"),
+                Fate::Foreign { .. } => assert!(foreign_path, "{path:#?}"),
+                other => panic!("a restore's workspace ends {other}: {path:#?}"),
+            }
             if claimed {
                 assert!(path.iter().any(|e| is_kill_error(e.action())), "{path:#?}");
             }
@@ -1703,7 +1765,10 @@ fn kill_every_outcome_path() {
                 ) => {
                     recorded = true;
                 }
-                Ev::Did(Action::DestroyRuntime { .. }, o) => runtime_ok = *o == Outcome::Ok,
+                // Foreign: the name holds something else, so our agent is not there.
+                Ev::Did(Action::DestroyRuntime { .. }, o) => {
+                    runtime_ok = matches!(o, Outcome::Ok | Outcome::Foreign(_));
+                }
                 _ => {}
             }
             match e.action() {

@@ -54,11 +54,18 @@ wire_enum! {
         DurationEscalation => "duration_escalation",
         /// §7.19 every SM operation finishes in a bounded number of steps.
         OperationsFinish => "operations_finish",
+        /// §7.20 an agent that has not started yet is not an exit.
+        StartupGrace => "startup_grace",
+        /// §7.21 liveness's `stuck` never falls back to `detecting`.
+        EscalationMonotone => "escalation_monotone",
+        /// §7.22 only what a session created or its record names is destroyed or adopted.
+        OnlyItsOwn => "only_its_own",
     }
 }
 
 impl PropertyId {
-    /// The property's number in SPEC §7.
+    /// The property's number in SPEC §7 (declaration order is SPEC order,
+    /// so the numbers follow; a test pins them).
     pub const fn number(self) -> u8 {
         self as u8 + 1
     }

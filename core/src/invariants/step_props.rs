@@ -44,6 +44,8 @@ pub const STEP_PROPERTIES: &[(PropertyId, Check)] = &[
     (PropertyId::QuarantineEnds, quarantine_ends),
     (PropertyId::DeathConfirmed, death_confirmed),
     (PropertyId::DurationEscalation, duration_escalation),
+    (PropertyId::StartupGrace, startup_grace),
+    (PropertyId::EscalationMonotone, escalation_monotone),
 ];
 
 /// Checks every step property; the first violation wins.
@@ -397,5 +399,64 @@ fn duration_escalation(v: &StepView<'_>) -> Result<(), String> {
         && v.input.at.since(t.first_attempt_at) >= after;
     fail(due && !t.escalated, || {
         format!("{key} past its deadline at a tick but not escalated")
+    })
+}
+
+/// SPEC §7.20: while a spawned session is `not_started` and younger than
+/// `spawn_grace`, "runtime alive, process dead or indeterminate" means the
+/// agent has not started yet: the session axis and the quarantine stay.
+fn startup_grace(v: &StepView<'_>) -> Result<(), String> {
+    let Event::Runtime(obs) = &v.input.event else {
+        return Ok(());
+    };
+    let Some(spawned_at) = v.before.metadata.spawned_at else {
+        return Ok(());
+    };
+    let not_started_yet = matches!(obs.process, Probe::Dead | Probe::Indeterminate);
+    let in_grace = v.input.at.since(spawned_at) < v.cfg.thresholds.spawn_grace;
+    let guarded = state(v.before) == SessionState::NotStarted
+        && in_grace
+        && obs.runtime == Probe::Alive
+        && not_started_yet;
+    let (b, a) = (&v.before.lifecycle, &v.after.lifecycle);
+    fail(
+        guarded && (a.session != b.session || a.detecting != b.detecting),
+        || {
+            format!(
+                "probe alive/{} inside the startup grace moved not_started to {}",
+                obs.process, a.session.state
+            )
+        },
+    )
+}
+
+/// SPEC §7.21: a session that liveness escalated to `stuck` leaves it only by
+/// a healthy runtime verdict, a confirmed death, a PR that merges or closes,
+/// or an explicit command; nothing ever moves it back to `detecting`.
+fn escalation_monotone(v: &StepView<'_>) -> Result<(), String> {
+    let b = &v.before.lifecycle.session;
+    if b.state != SessionState::Stuck || !b.reason.is_liveness_owned() {
+        return Ok(());
+    }
+    let to = state(v.after);
+    if to == SessionState::Stuck {
+        return Ok(());
+    }
+    let allowed = match &v.input.event {
+        // The SPEC §4.1 table's healthy rows, read off the probes themselves.
+        Event::Runtime(obs) => {
+            let healthy = obs.runtime == Probe::Alive
+                && matches!(obs.process, Probe::Alive | Probe::Indeterminate);
+            (healthy && to != SessionState::Detecting)
+                || (to == SessionState::Terminated && is_confirmed_death(v))
+        }
+        Event::Scm(ScmObservation::Fetched(f)) => {
+            matches!(f.state, PrState::Merged | PrState::Closed)
+        }
+        Event::KillRequested { .. } | Event::Reopened => true,
+        _ => false,
+    };
+    fail(!allowed, || {
+        format!("stuck/{} left to {to} by {:?}", b.reason, v.input.event)
     })
 }

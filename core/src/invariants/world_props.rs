@@ -44,6 +44,14 @@ pub struct WorldView<'a> {
     pub dirty_deleted: Vec<Handle>,
     /// Operations in flight.
     pub ops: Vec<OpProgress>,
+    /// Runtime names held by something no session created (another daemon's
+    /// agent, a user's own tmux session).
+    pub foreign_runtimes: Vec<Handle>,
+    /// Workspace paths held by something no session created.
+    pub foreign_workspaces: Vec<Handle>,
+    /// Foreign runtimes or workspaces that were destroyed (the fakes leave
+    /// them alone, so this stays empty unless a bug forces it).
+    pub foreign_destroyed: Vec<Handle>,
 }
 
 type Check = fn(&WorldView<'_>) -> Result<(), String>;
@@ -54,6 +62,7 @@ pub const WORLD_PROPERTIES: &[(PropertyId, Check)] = &[
     (PropertyId::NoLeaks, no_leaks),
     (PropertyId::OneAgentPerSession, one_agent_per_session),
     (PropertyId::OperationsFinish, operations_finish),
+    (PropertyId::OnlyItsOwn, only_its_own),
 ];
 
 /// Checks every world property; the first violation wins.
@@ -138,4 +147,32 @@ fn operations_finish(w: &WorldView<'_>) -> Result<(), String> {
         )),
         None => Ok(()),
     }
+}
+
+/// SPEC §7.22: nothing foreign was destroyed, and no record names something
+/// foreign (the session manager never adopts a name it did not create). The
+/// world only lets a foreign thing appear at a name no record holds, so a
+/// record naming one can only have taken it in.
+fn only_its_own(w: &WorldView<'_>) -> Result<(), String> {
+    if let Some(h) = w.foreign_destroyed.first() {
+        return Err(format!("{h}, which is not ours, was destroyed"));
+    }
+    for r in &w.records {
+        let m = &r.metadata;
+        if let Some(h) = m
+            .runtime_handle
+            .as_ref()
+            .filter(|h| w.foreign_runtimes.contains(h))
+        {
+            return Err(format!("{} adopted runtime {h}, which is not ours", r.id));
+        }
+        if let Some(p) = m
+            .workspace_path
+            .as_ref()
+            .filter(|p| w.foreign_workspaces.contains(p))
+        {
+            return Err(format!("{} adopted workspace {p}, which is not ours", r.id));
+        }
+    }
+    Ok(())
 }

@@ -23,7 +23,8 @@ pub enum Next {
 pub enum Action {
     /// Insert this new record. Never overwrite: if the id exists, answer `Refused`.
     SeedRecord(Box<SessionRecord>),
-    /// Create the session's workspace (a git worktree on `branch`) at `path`.
+    /// Create the session's workspace (a git worktree on `branch`) at `path`,
+    /// tagged as the session's; anything already at `path` is `Foreign`.
     CreateWorkspace {
         /// The session it is for.
         session: SessionId,
@@ -34,7 +35,8 @@ pub enum Action {
         /// Where.
         path: Handle,
     },
-    /// Make sure the workspace exists at `path`, reusing it if present (a restore).
+    /// Make sure the workspace exists at `path`, reusing it if present and the
+    /// session's (a restore); something else at `path` is `Foreign`.
     RestoreWorkspace {
         /// The session it is for.
         session: SessionId,
@@ -45,7 +47,8 @@ pub enum Action {
         /// Where.
         path: Handle,
     },
-    /// Start the agent: a runtime named `handle` running `command` in `workspace`.
+    /// Start the agent: a runtime named `handle` running `command` in
+    /// `workspace`, tagged as the session's; a name already taken is `Foreign`.
     CreateRuntime {
         /// The session it is for.
         session: SessionId,
@@ -58,15 +61,17 @@ pub enum Action {
         /// Extra environment, in order.
         env: Vec<(String, String)>,
     },
-    /// Destroy the runtime. An absent runtime is `Ok` (idempotent).
+    /// Destroy the runtime if it carries this session's tag. An absent runtime
+    /// is `Ok` (idempotent); one that is not the session's is `Foreign`, untouched.
     DestroyRuntime {
         /// The session it belonged to.
         session: SessionId,
         /// The runtime.
         handle: Handle,
     },
-    /// Delete the workspace. Absent is `Ok`; a dirty one (uncommitted or unpushed
-    /// work, or a worktree still registered) is `Refused`, never forced.
+    /// Delete the workspace if it carries this session's tag. Absent is `Ok`; a
+    /// dirty one (uncommitted or unpushed work, or a worktree still registered)
+    /// is `Refused`, never forced; one that is not the session's is `Foreign`.
     DestroyWorkspace {
         /// The session it belonged to.
         session: SessionId,
@@ -111,7 +116,15 @@ impl Action {
 /// (see [`Progress::Stalled`]).
 /// For external resources (workspace, runtime) `Failed` may have half-happened
 /// (a timeout), so rollbacks destroy them anyway; `Refused` means the driver
-/// deliberately did nothing.
+/// deliberately did nothing; `Foreign` means the name is held by something this
+/// session did not create (SPEC §7.22), which is left alone and never adopted.
+///
+/// Adapters tag what they create for a session, so every create and destroy
+/// can tell "ours" from "someone else's": a create whose name is taken answers
+/// `Foreign` (never "created"), and a destroy removes only what carries the
+/// session's tag (anything else at that name answers `Foreign`, untouched).
+/// That is what makes a rollback after an unknown outcome (a timeout, a crash
+/// mid-create) safe: its destroy can only ever remove its own creation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Outcome {
@@ -121,6 +134,10 @@ pub enum Outcome {
     Failed(String),
     /// Deliberately not done (a dirty workspace, an id already in use).
     Refused(String),
+    /// The name is held by something this session did not create (another
+    /// daemon's agent, a user's own tmux session, a directory already there):
+    /// nothing was created or destroyed, and it must never be adopted.
+    Foreign(String),
 }
 
 /// What [`advance`](super::Operation::advance) made of an outcome, so the
@@ -146,6 +163,7 @@ impl fmt::Display for Outcome {
             Outcome::Ok => f.write_str("ok"),
             Outcome::Failed(why) => write!(f, "failed: {why}"),
             Outcome::Refused(why) => write!(f, "refused: {why}"),
+            Outcome::Foreign(why) => write!(f, "not ours: {why}"),
         }
     }
 }

@@ -126,6 +126,12 @@ impl CleanupOp {
                     session.clone(),
                     format!("deleting the workspace failed: {reason}"),
                 )),
+                Fate::Foreign { reason, .. } => report.skipped.push((
+                    session.clone(),
+                    format!(
+                        "its workspace path holds something that is not ours, left alone: {reason}"
+                    ),
+                )),
                 Fate::Absent => report
                     .skipped
                     .push((session.clone(), "not reached".to_owned())),

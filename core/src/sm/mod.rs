@@ -147,6 +147,16 @@ impl Operation {
         }
     }
 
+    /// The runtime name a spawn or restore starts its agent under (`None`
+    /// for a kill or cleanup, which create nothing).
+    pub fn planned_runtime(&self) -> Option<&crate::domain::Handle> {
+        match self {
+            Operation::Spawn(op) => Some(op.runtime_handle()),
+            Operation::Restore(op) => Some(op.runtime_handle()),
+            Operation::Kill(_) | Operation::Cleanup(_) => None,
+        }
+    }
+
     /// What to do now. Pure: calling it twice gives the same answer.
     pub fn next(&self) -> Next {
         match self {

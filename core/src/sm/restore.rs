@@ -195,6 +195,11 @@ impl RestoreOp {
         &self.command
     }
 
+    /// The runtime name this restore starts the agent under.
+    pub fn runtime_handle(&self) -> &Handle {
+        &self.runtime_handle
+    }
+
     pub(crate) fn next(&self) -> Next {
         let session = self.session.clone();
         let act = match &self.stage {
@@ -241,7 +246,10 @@ impl RestoreOp {
                     None => Stage::Reopen,
                 };
             }
-            (Stage::StopPreviousRuntime(_), Outcome::Ok) => self.stage = Stage::Reopen,
+            // Foreign: the old name now holds something else, so the old agent is gone.
+            (Stage::StopPreviousRuntime(_), Outcome::Ok | Outcome::Foreign(_)) => {
+                self.stage = Stage::Reopen;
+            }
             (Stage::Reopen, Outcome::Ok) => self.stage = Stage::CreateRuntime,
             (Stage::CreateRuntime, Outcome::Ok) => self.stage = Stage::ReportSpawned,
             (Stage::ReportSpawned, Outcome::Ok) => {
@@ -264,8 +272,9 @@ impl RestoreOp {
             // Lost the claim (the session is live: another restore won) or the
             // write failed: nothing was written, nothing to undo.
             (Stage::Reopen, outcome) => self.roll_back(Step::Reopen, cause(outcome), None, false),
-            (Stage::CreateRuntime, Outcome::Refused(e)) => {
-                self.roll_back(Step::CreateRuntime, Cause::Refused(e), None, true);
+            // Nothing was created: nothing of ours to destroy, nothing to adopt.
+            (Stage::CreateRuntime, outcome @ (Outcome::Refused(_) | Outcome::Foreign(_))) => {
+                self.roll_back(Step::CreateRuntime, cause(outcome), None, true);
             }
             // A failed create may have half-happened (a timeout): destroy it too.
             (Stage::CreateRuntime, outcome) => {
@@ -337,8 +346,11 @@ impl RestoreOp {
     fn roll_back(&mut self, step: Step, cause: Cause, runtime: Option<Handle>, record: bool) {
         // The workspace is kept whatever happens; hand it to the record so it
         // stays tracked even if a concurrent kill or cleanup released it
-        // meanwhile (a no-op write when the record still names it).
-        let keep = Some(self.workspace_path.clone());
+        // meanwhile (a no-op write when the record still names it) — unless
+        // its path holds something that is not ours, which is never adopted.
+        let keep = foreign_path(step, &cause)
+            .is_none()
+            .then(|| self.workspace_path.clone());
         let rb =
             Rollback::new(self.session.clone(), step, cause, runtime, None, record).keeping(keep);
         self.stage = Stage::RollingBack(rb);
@@ -354,10 +366,27 @@ impl RestoreOp {
     }
 
     fn failed(&self, rb: &Rollback) -> OpResult {
-        let kept = Fate::Kept {
-            handle: self.workspace_path.clone(),
-            reason: KEEP_WORKSPACE.to_owned(),
+        let handle = self.workspace_path.clone();
+        let (step, cause) = rb.cause();
+        let fate = match foreign_path(step, cause) {
+            Some(why) => Fate::Foreign {
+                handle,
+                reason: why.to_owned(),
+            },
+            None => Fate::Kept {
+                handle,
+                reason: KEEP_WORKSPACE.to_owned(),
+            },
         };
-        OpResult::Failed(rb.failure(OpKind::Restore, Some(kept)))
+        OpResult::Failed(rb.failure(OpKind::Restore, Some(fate)))
+    }
+}
+
+/// Why the workspace path holds something that is not ours, when the
+/// restore stopped because of that (SPEC §7.22).
+fn foreign_path(step: Step, cause: &Cause) -> Option<&str> {
+    match (step, cause) {
+        (Step::RestoreWorkspace, Cause::Foreign(why)) => Some(why),
+        _ => None,
     }
 }

@@ -60,6 +60,8 @@ pub enum Cause {
     Failed(String),
     /// The driver refused the action (id in use, a live session, ...).
     Refused(String),
+    /// The name was held by something that is not the session's (SPEC §7.22).
+    Foreign(String),
     /// The daemon crashed while the step was in flight; recovery rolled back.
     Interrupted,
 }
@@ -69,6 +71,7 @@ impl fmt::Display for Cause {
         match self {
             Cause::Failed(why) => write!(f, "failed: {why}"),
             Cause::Refused(why) => write!(f, "refused: {why}"),
+            Cause::Foreign(why) => write!(f, "not ours: {why}"),
             Cause::Interrupted => f.write_str("interrupted by a restart"),
         }
     }
@@ -90,6 +93,14 @@ pub enum Fate {
         /// Why it was kept.
         reason: String,
     },
+    /// Something that is not the session's holds the name: left alone, and
+    /// nothing of the session's is there any more (SPEC §7.22).
+    Foreign {
+        /// The name.
+        handle: Handle,
+        /// What the adapter saw.
+        reason: String,
+    },
     /// A destroy failed: it may still exist, and this report may be the only trace of it.
     Leaked {
         /// The resource.
@@ -105,11 +116,17 @@ impl Fate {
         matches!(self, Fate::Freed(_))
     }
 
+    /// The record may stop naming it: it was freed, or its name now holds
+    /// something that is not the session's (whose own resource is then gone).
+    pub fn is_released(&self) -> bool {
+        matches!(self, Fate::Freed(_) | Fate::Foreign { .. })
+    }
+
     /// The handle of a resource that may still exist (kept or leaked).
     pub fn remaining(&self) -> Option<&Handle> {
         match self {
             Fate::Kept { handle, .. } | Fate::Leaked { handle, .. } => Some(handle),
-            Fate::Absent | Fate::Freed(_) => None,
+            Fate::Absent | Fate::Freed(_) | Fate::Foreign { .. } => None,
         }
     }
 
@@ -117,7 +134,7 @@ impl Fate {
     pub fn reason(&self) -> Option<&str> {
         match self {
             Fate::Kept { reason, .. } | Fate::Leaked { reason, .. } => Some(reason),
-            Fate::Absent | Fate::Freed(_) => None,
+            Fate::Absent | Fate::Freed(_) | Fate::Foreign { .. } => None,
         }
     }
 }
@@ -128,6 +145,9 @@ impl fmt::Display for Fate {
             Fate::Absent => f.write_str("absent"),
             Fate::Freed(h) => write!(f, "freed {h}"),
             Fate::Kept { handle, reason } => write!(f, "kept {handle} ({reason})"),
+            Fate::Foreign { handle, reason } => {
+                write!(f, "left alone {handle} (not ours: {reason})")
+            }
             Fate::Leaked { handle, reason } => write!(f, "LEAKED {handle} ({reason})"),
         }
     }

@@ -134,13 +134,20 @@ impl Rollback {
         } else if self.record == RecordUndo::Pending {
             let fate = match outcome {
                 Outcome::Ok => RecordFate::Errored,
-                Outcome::Failed(why) | Outcome::Refused(why) => RecordFate::Unmarked(why),
+                Outcome::Failed(why) | Outcome::Refused(why) | Outcome::Foreign(why) => {
+                    RecordFate::Unmarked(why)
+                }
             };
             self.record = RecordUndo::Settled { fate };
         } else {
             return Progress::Stalled;
         }
         Progress::Advanced
+    }
+
+    /// The step that failed and why.
+    pub(crate) fn cause(&self) -> (Step, &Cause) {
+        (self.step, &self.cause)
     }
 
     /// An upper bound on the actions still to come.
@@ -174,6 +181,7 @@ pub(crate) fn cause(outcome: Outcome) -> Cause {
     match outcome {
         Outcome::Refused(why) => Cause::Refused(why),
         Outcome::Failed(why) => Cause::Failed(why),
+        Outcome::Foreign(why) => Cause::Foreign(why),
         Outcome::Ok => Cause::Failed("reported ok".to_owned()),
     }
 }

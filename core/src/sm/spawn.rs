@@ -152,6 +152,11 @@ impl SpawnOp {
         &self.command
     }
 
+    /// The runtime name this spawn starts the agent under.
+    pub fn runtime_handle(&self) -> &Handle {
+        &self.runtime_handle
+    }
+
     pub(crate) fn next(&self) -> Next {
         let session = self.session().clone();
         let act = match &self.stage {
@@ -206,7 +211,7 @@ impl SpawnOp {
             (Stage::SeedRecord, Outcome::Failed(e)) => {
                 self.roll_back(Step::SeedRecord, Cause::Failed(e), None, None, false);
             }
-            (Stage::SeedRecord, Outcome::Refused(e)) => {
+            (Stage::SeedRecord, Outcome::Refused(e) | Outcome::Foreign(e)) => {
                 self.roll_back(Step::SeedRecord, Cause::Refused(e), None, None, false);
             }
             // A failed create may have half-happened (a timeout): destroy it too.
@@ -216,16 +221,23 @@ impl SpawnOp {
             (Stage::CreateWorkspace, Outcome::Refused(e)) => {
                 self.roll_back(Step::CreateWorkspace, Cause::Refused(e), None, None, true);
             }
+            // The path holds something that is not ours: never destroyed, never adopted.
+            (Stage::CreateWorkspace, Outcome::Foreign(e)) => {
+                self.roll_back(Step::CreateWorkspace, Cause::Foreign(e), None, None, true);
+            }
             (Stage::CreateRuntime, Outcome::Failed(e)) => {
                 self.roll_back(Step::CreateRuntime, Cause::Failed(e), rt, ws, true);
             }
             (Stage::CreateRuntime, Outcome::Refused(e)) => {
                 self.roll_back(Step::CreateRuntime, Cause::Refused(e), None, ws, true);
             }
+            (Stage::CreateRuntime, Outcome::Foreign(e)) => {
+                self.roll_back(Step::CreateRuntime, Cause::Foreign(e), None, ws, true);
+            }
             (Stage::ReportSpawned, Outcome::Failed(e)) => {
                 self.roll_back(Step::ReportSpawned, Cause::Failed(e), rt, ws, true);
             }
-            (Stage::ReportSpawned, Outcome::Refused(e)) => {
+            (Stage::ReportSpawned, Outcome::Refused(e) | Outcome::Foreign(e)) => {
                 self.roll_back(Step::ReportSpawned, Cause::Refused(e), rt, ws, true);
             }
             (Stage::RollingBack(rb), outcome) => {

@@ -76,8 +76,8 @@ impl Teardown {
             Stage::Release => Some(Action::Reduce {
                 session,
                 event: Event::Released {
-                    runtime: self.runtime_fate.is_freed(),
-                    workspace: self.workspace_fate.is_freed(),
+                    runtime: self.runtime_fate.is_released(),
+                    workspace: self.workspace_fate.is_released(),
                 },
             }),
             Stage::Finished => None,
@@ -90,6 +90,7 @@ impl Teardown {
             Stage::DestroyRuntime(handle) => {
                 self.runtime_fate = match outcome {
                     Outcome::Ok => Fate::Freed(handle),
+                    Outcome::Foreign(reason) => Fate::Foreign { handle, reason },
                     Outcome::Failed(reason) | Outcome::Refused(reason) => {
                         Fate::Leaked { handle, reason }
                     }
@@ -100,13 +101,16 @@ impl Teardown {
                 self.workspace_fate = match outcome {
                     Outcome::Ok => Fate::Freed(handle),
                     Outcome::Refused(reason) => Fate::Kept { handle, reason },
+                    Outcome::Foreign(reason) => Fate::Foreign { handle, reason },
                     Outcome::Failed(reason) => Fate::Leaked { handle, reason },
                 };
                 self.after_workspace();
             }
             Stage::Release => match outcome {
                 Outcome::Ok => {}
-                Outcome::Refused(_) => self.release_error = Some(outcome.to_string()),
+                Outcome::Refused(_) | Outcome::Foreign(_) => {
+                    self.release_error = Some(outcome.to_string());
+                }
                 Outcome::Failed(_) => {
                     // The store wrote nothing: ask for the same write again.
                     self.stage = Stage::Release;
@@ -134,7 +138,7 @@ impl Teardown {
     }
 
     fn after_workspace(&mut self) {
-        let freed = self.runtime_fate.is_freed() || self.workspace_fate.is_freed();
+        let freed = self.runtime_fate.is_released() || self.workspace_fate.is_released();
         self.stage = if self.release && freed {
             Stage::Release
         } else {
