@@ -90,7 +90,7 @@ fn event() -> impl Strategy<Value = Event> {
             agent_session_id: resume.then(|| "agent-1".into()),
         })),
         1 => any_wire::<KillKind>().prop_map(|kind| Event::KillRequested { kind }),
-        1 => Just(Event::Reopened),
+        1 => Just(Event::Reopened { stopped: None }),
         1 => (any::<bool>(), any::<bool>()).prop_map(|(runtime, workspace)| Event::Released { runtime, workspace }),
         1 => any_wire::<ReactionKey>().prop_map(|reaction| Event::DeliveryFailed { reaction }),
         1 => (any::<bool>(), any::<bool>()).prop_map(|(rt, ws)| Event::Adopted {
@@ -175,10 +175,13 @@ fn run(cfg: &Config, script: &[(usize, u64, Event)]) -> Result<Vec<String>, Test
             Ok(d) => d,
             Err(e) => {
                 // Contract errors are reported, never a panic, never a write.
-                prop_assert!(matches!(
+                let contract = matches!(
                     e,
-                    StepError::ReopenLiveSession(_) | StepError::SpawnCompletedOnTerminal(_)
-                ));
+                    StepError::ReopenLiveSession(_)
+                        | StepError::ReopenBesideRuntime { .. }
+                        | StepError::SpawnCompletedOnTerminal(_)
+                );
+                prop_assert!(contract, "unexpected step error: {}", e);
                 log.push(format!("error: {e}"));
                 continue;
             }

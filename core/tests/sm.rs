@@ -1301,6 +1301,52 @@ fn interleave(world: &World, ops: [Operation; 2], order: &mut Vec<usize>, leaves
     }
 }
 
+/// (6b) Two restores race beside a runtime that may still run, with up to two
+/// failures (destroys that fail, writes that fail) anywhere in every
+/// interleaving: once both finish, every live runtime is named by the record
+/// — no rollback hand-off overwrites what the other restore recorded (the
+/// racing-restore leak found by the fuzzer, SPEC §7.8).
+#[test]
+fn racing_restores_with_failures_leave_no_untracked_runtime() {
+    let base = restore_beside_old_runtime().world;
+    let mut leaves = 0;
+    for i in 0..10 {
+        for j in i..10 {
+            for fault in [Fault::Fail, Fault::FailAfterEffect] {
+                let faults = [(i, fault), (j + 1, Fault::Fail)];
+                let world = base.clone().with_faults(&faults);
+                let ops = [restore_op(&world, "a"), restore_op(&world, "b")];
+                interleave_tracked(&world, ops, &mut leaves);
+            }
+        }
+    }
+    assert!(leaves > 10_000, "{leaves}");
+}
+
+fn interleave_tracked(world: &World, ops: [Operation; 2], leaves: &mut usize) {
+    if ops.iter().all(Operation::is_done) {
+        *leaves += 1;
+        let rec = world.rec("s1");
+        for (handle, session) in &world.runtimes {
+            assert!(
+                rec.metadata.runtime_handle.as_ref() == Some(handle),
+                "runtime {handle} of {session} is not named by the record\n{}",
+                world.trace()
+            );
+        }
+        return;
+    }
+    for who in 0..2 {
+        if ops[who].is_done() {
+            continue;
+        }
+        let mut world = world.clone();
+        let mut ops = ops.clone();
+        world.step_op(&mut ops[who]);
+        interleave_tracked(&world, ops, leaves);
+    }
+}
+
 // ------------------------------------------------------------ validation --
 
 /// (7) Validation errors come before any action: nothing is created.
@@ -1686,7 +1732,7 @@ fn restore_every_outcome_path() {
                 }
                 Ev::Did(
                     Action::Reduce {
-                        event: Event::Reopened,
+                        event: Event::Reopened { .. },
                         ..
                     },
                     o,

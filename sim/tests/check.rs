@@ -140,6 +140,16 @@ fn catches_a_restore_left_half_open() {
 }
 
 #[test]
+fn catches_a_destroy_of_something_not_ours() {
+    catches(Mutant::DestroysForeign, 8, 0, &[PropertyId::OnlyItsOwn]);
+}
+
+#[test]
+fn catches_a_name_found_taken_adopted_as_our_own() {
+    catches(Mutant::AdoptsForeign, 8, 0, &[PropertyId::OnlyItsOwn]);
+}
+
+#[test]
 fn the_real_core_holds_within_a_bound() {
     let r = check(&CheckOptions {
         stop_at_violation: false,
@@ -155,13 +165,17 @@ fn the_real_core_holds_within_a_bound() {
 fn every_property_is_named_once() {
     let all = props::explorer_properties();
     let mut names: Vec<&str> = all.iter().map(|p| p.name).collect();
-    assert_eq!(all.len(), 19 + props::REACH.len());
-    assert_eq!(props::properties(false).len(), 19 + 1);
+    // Every SPEC §7 property is checked, in order: a property added to the
+    // core but not to the checker would otherwise end paths silently.
+    let ids: Vec<PropertyId> = props::ALWAYS.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, <PropertyId as ao_core::WireEnum>::ALL);
+    let n = ids.len();
+    assert_eq!(all.len(), n + props::REACH.len());
+    assert_eq!(props::properties(false).len(), n + 1);
     assert_eq!(props::properties(true).len(), 1 + 1);
     names.sort();
     names.dedup();
     assert_eq!(names.len(), all.len());
-    assert_eq!(props::ALWAYS.len(), 19);
 }
 
 /// With record-write failures in the model, the real core holds within a

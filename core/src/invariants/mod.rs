@@ -8,7 +8,8 @@ mod world_props;
 
 pub use step_props::{check_step, StepView, STEP_PROPERTIES};
 pub use world_props::{
-    check_world, LiveRuntime, OpProgress, WorkspaceView, WorldView, WORLD_PROPERTIES,
+    check_world, handed_to_record, LiveRuntime, OpProgress, WorkspaceView, WorldView,
+    WORLD_PROPERTIES,
 };
 
 use crate::wire::wire_enum;

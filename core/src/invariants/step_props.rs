@@ -153,7 +153,7 @@ fn failed_probe_is_not_death(v: &StepView<'_>) -> Result<(), String> {
 }
 
 fn terminal_is_final(v: &StepView<'_>) -> Result<(), String> {
-    let reopen = matches!(v.input.event, Event::Reopened);
+    let reopen = matches!(v.input.event, Event::Reopened { .. });
     fail(
         v.before.is_terminal()
             && !reopen
@@ -453,7 +453,7 @@ fn escalation_monotone(v: &StepView<'_>) -> Result<(), String> {
         Event::Scm(ScmObservation::Fetched(f)) => {
             matches!(f.state, PrState::Merged | PrState::Closed)
         }
-        Event::KillRequested { .. } | Event::Reopened => true,
+        Event::KillRequested { .. } | Event::Reopened { .. } => true,
         _ => false,
     };
     fail(!allowed, || {

@@ -2,6 +2,7 @@
 
 use super::{PropertyId, Violation};
 use crate::domain::{Handle, SessionId, SessionRecord, SessionState};
+use crate::lcm::Event;
 use std::collections::BTreeMap;
 
 /// A runtime that is alive in the world.
@@ -44,11 +45,10 @@ pub struct WorldView<'a> {
     pub dirty_deleted: Vec<Handle>,
     /// Operations in flight.
     pub ops: Vec<OpProgress>,
-    /// Runtime names held by something no session created (another daemon's
-    /// agent, a user's own tmux session).
-    pub foreign_runtimes: Vec<Handle>,
-    /// Workspace paths held by something no session created.
-    pub foreign_workspaces: Vec<Handle>,
+    /// Names an operation handed to its record (see [`handed_to_record`])
+    /// after being told, in that same operation, that they hold something
+    /// that is not ours (an action on them answered `Foreign`).
+    pub foreign_adopted: Vec<Handle>,
     /// Foreign runtimes or workspaces that were destroyed (the fakes leave
     /// them alone, so this stays empty unless a bug forces it).
     pub foreign_destroyed: Vec<Handle>,
@@ -149,30 +149,32 @@ fn operations_finish(w: &WorldView<'_>) -> Result<(), String> {
     }
 }
 
-/// SPEC §7.22: nothing foreign was destroyed, and no record names something
-/// foreign (the session manager never adopts a name it did not create). The
-/// world only lets a foreign thing appear at a name no record holds, so a
-/// record naming one can only have taken it in.
+/// SPEC §7.22: nothing foreign was destroyed, and no operation handed its
+/// record a name it was told holds something that is not ours.
+///
+/// A name the session manager could not verify may still be handed over (a
+/// rollback keeps tracking what a failed destroy may have left): every
+/// destroy re-checks the session's tag, so tracking a name is not adopting
+/// it. Adopting is taking a name after being told it is someone else's.
 fn only_its_own(w: &WorldView<'_>) -> Result<(), String> {
     if let Some(h) = w.foreign_destroyed.first() {
         return Err(format!("{h}, which is not ours, was destroyed"));
     }
-    for r in &w.records {
-        let m = &r.metadata;
-        if let Some(h) = m
-            .runtime_handle
-            .as_ref()
-            .filter(|h| w.foreign_runtimes.contains(h))
-        {
-            return Err(format!("{} adopted runtime {h}, which is not ours", r.id));
-        }
-        if let Some(p) = m
-            .workspace_path
-            .as_ref()
-            .filter(|p| w.foreign_workspaces.contains(p))
-        {
-            return Err(format!("{} adopted workspace {p}, which is not ours", r.id));
-        }
+    match w.foreign_adopted.first() {
+        Some(h) => Err(format!("{h} was adopted after it was found not ours")),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The names a session-manager event hands to the record, which a driver
+/// compares with what the operation was told is not ours (SPEC §7.22).
+pub fn handed_to_record(event: &Event) -> Vec<&Handle> {
+    match event {
+        Event::SpawnCompleted(h) => vec![&h.runtime_handle, &h.workspace_path],
+        Event::Adopted {
+            runtime_handle,
+            workspace_path,
+        } => runtime_handle.iter().chain(workspace_path).collect(),
+        _ => Vec::new(),
+    }
 }

@@ -37,8 +37,16 @@ pub enum Event {
         /// Manual, cleanup or error.
         kind: KillKind,
     },
-    /// A restore reopens a terminal session's lifecycle.
-    Reopened,
+    /// A restore reopens a terminal session's lifecycle: its claim. It only
+    /// succeeds on a terminal record that names no runtime but the one the
+    /// restore stopped, so a restore planned from an older snapshot (another
+    /// restore ran in between and left a runtime behind) cannot forget it.
+    Reopened {
+        /// The runtime the restore stopped first (the one the terminal record
+        /// named when the restore was planned).
+        #[serde(default)]
+        stopped: Option<Handle>,
+    },
     /// The session manager destroyed these handles; metadata forgets them.
     Released {
         /// The runtime was destroyed.

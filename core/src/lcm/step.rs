@@ -46,6 +46,15 @@ pub enum StepError {
     /// Only a terminal session can be reopened (restoring a live one would start a second agent).
     #[error("session `{0}` is not terminal: restoring it would start a second agent")]
     ReopenLiveSession(SessionId),
+    /// The record names a runtime the restore did not stop (it was planned
+    /// before another operation left that runtime): it may still run.
+    #[error("session `{session}` names runtime {runtime}, which this restore did not stop: it may still run")]
+    ReopenBesideRuntime {
+        /// The session.
+        session: SessionId,
+        /// The runtime it names.
+        runtime: Handle,
+    },
 }
 
 /// The working copy of the axes a step may change; compared with the record at the end.
@@ -157,7 +166,7 @@ pub fn step_into(
             explicit_kill = true;
             on_kill(&mut d, *kind);
         }
-        Event::Reopened => on_reopen(&mut d)?,
+        Event::Reopened { stopped } => on_reopen(&mut d, stopped.as_ref())?,
         Event::Adopted {
             runtime_handle,
             workspace_path,
@@ -439,9 +448,17 @@ fn on_kill(d: &mut Draft<'_>, kind: KillKind) {
     d.policy = ReactionPolicy::default();
 }
 
-fn on_reopen(d: &mut Draft<'_>) -> Result<(), StepError> {
+fn on_reopen(d: &mut Draft<'_>, stopped: Option<&Handle>) -> Result<(), StepError> {
     if !d.session.state.is_terminal() {
         return Err(StepError::ReopenLiveSession(d.rec.id.clone()));
+    }
+    if let Some(running) = d.rec.metadata.runtime_handle.as_ref() {
+        if Some(running) != stopped {
+            return Err(StepError::ReopenBesideRuntime {
+                session: d.rec.id.clone(),
+                runtime: running.clone(),
+            });
+        }
     }
     let seeded = Lifecycle::seeded();
     d.session = seeded.session;

@@ -90,6 +90,20 @@ pub enum Action {
 }
 
 impl Action {
+    /// The runtime or workspace name the action creates or destroys (`None`
+    /// for record writes).
+    pub fn resource(&self) -> Option<&Handle> {
+        match self {
+            Action::CreateWorkspace { path, .. }
+            | Action::RestoreWorkspace { path, .. }
+            | Action::DestroyWorkspace { path, .. } => Some(path),
+            Action::CreateRuntime { handle, .. } | Action::DestroyRuntime { handle, .. } => {
+                Some(handle)
+            }
+            Action::SeedRecord(_) | Action::Reduce { .. } => None,
+        }
+    }
+
     /// The session the action concerns.
     pub fn session(&self) -> &SessionId {
         match self {
@@ -229,7 +243,8 @@ impl fmt::Display for Action {
 fn write_event(f: &mut fmt::Formatter<'_>, event: &Event) -> fmt::Result {
     match event {
         Event::KillRequested { kind } => write!(f, "kill_requested({kind})"),
-        Event::Reopened => f.write_str("reopened"),
+        Event::Reopened { stopped: None } => f.write_str("reopened"),
+        Event::Reopened { stopped: Some(h) } => write!(f, "reopened(stopped {h})"),
         Event::Released { runtime, workspace } => {
             write!(f, "released(runtime: {runtime}, workspace: {workspace})")
         }

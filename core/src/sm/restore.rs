@@ -215,7 +215,9 @@ impl RestoreOp {
             },
             Stage::Reopen => Action::Reduce {
                 session,
-                event: Event::Reopened,
+                event: Event::Reopened {
+                    stopped: self.previous_runtime.clone(),
+                },
             },
             Stage::CreateRuntime => self.create_runtime(),
             Stage::ReportSpawned => Action::Reduce {
@@ -353,6 +355,12 @@ impl RestoreOp {
             .then(|| self.workspace_path.clone());
         let rb =
             Rollback::new(self.session.clone(), step, cause, runtime, None, record).keeping(keep);
+        // Before the claim, the runtime to stop is the terminal record's own.
+        let rb = if step == Step::StopPreviousRuntime {
+            rb.recorded_runtime()
+        } else {
+            rb
+        };
         self.stage = Stage::RollingBack(rb);
         self.settle();
     }

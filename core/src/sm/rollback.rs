@@ -33,6 +33,10 @@ pub(crate) struct Rollback {
     /// A workspace kept by design (a restore's) that the record must track.
     #[serde(default)]
     keep: Option<Handle>,
+    /// The runtime being undone is one the record itself names (a restore's
+    /// previous runtime): it stays the record's, so it is never handed over.
+    #[serde(default)]
+    recorded_runtime: bool,
     record: RecordUndo,
 }
 
@@ -62,6 +66,7 @@ impl Rollback {
             teardown: Teardown::new(session, runtime, workspace, false),
             adopted: false,
             keep: None,
+            recorded_runtime: false,
             record: if record {
                 RecordUndo::Pending
             } else {
@@ -78,9 +83,23 @@ impl Rollback {
         self
     }
 
+    /// The runtime to undo is the one the record names already: if it
+    /// survives, the record still tracks it (a destroy that frees it is the
+    /// only thing that makes the record let go of it). Handing it over would
+    /// be stale after a race: a restore that lost the claim would overwrite
+    /// the runtime the winner (which did stop the old one) just recorded.
+    pub(crate) fn recorded_runtime(mut self) -> Rollback {
+        self.recorded_runtime = true;
+        self
+    }
+
     /// What the teardown left alive, for the record to adopt (`None`: nothing).
     fn leftovers(&self) -> Option<Event> {
-        let runtime_handle = self.teardown.runtime_fate().remaining().cloned();
+        let runtime_handle = if self.recorded_runtime {
+            None
+        } else {
+            self.teardown.runtime_fate().remaining().cloned()
+        };
         let workspace_path = self
             .teardown
             .workspace_fate()

@@ -262,7 +262,7 @@ fn event_kind(e: &Event) -> &'static str {
         Event::Scm(_) => "scm",
         Event::SpawnCompleted(_) => "spawn_completed",
         Event::KillRequested { .. } => "kill_requested",
-        Event::Reopened => "reopened",
+        Event::Reopened { .. } => "reopened",
         Event::Released { .. } => "released",
         Event::Adopted { .. } => "adopted",
         Event::AgentIdentified { .. } => "agent_identified",

@@ -23,7 +23,7 @@
 //! - crash-after faults share one restart latency.
 
 use super::fixtures::{self, RaceFact, Scale, ScmFact, HOSTILE_COMMENT, HOSTILE_LOG, RACES};
-use super::model::{Action, CheckModel, OpOutcome, State};
+use super::model::{Action, CheckModel, Foreign, OpOutcome, State};
 use crate::scenario::{
     self, ActionKind, ActivityFact, CommentSpec, CrashSpec, FaultKind, FaultSpec, KillSpec,
     Latency, Observers, PrSpec, ProbeFact, ProjectRef, RaceSpec, Scenario, SessionRef, SessionSpec,
@@ -73,6 +73,11 @@ pub fn describe(a: &Action) -> String {
         Action::ProcessExits(i) => format!("{}: world: agent process exits", s(i)),
         Action::RuntimeLost(i) => format!("{}: world: runtime lost", s(i)),
         Action::WorkspaceDirty(i) => format!("{}: world: workspace gets uncommitted work", s(i)),
+        Action::Foreign(i, f) => format!(
+            "{}: world: something not ours takes {}",
+            s(i),
+            foreign_name(*f)
+        ),
         Action::Reclaim(i) => format!("{}: reaper reclaims the terminal runtime", s(i)),
         Action::Crash => "daemon CRASH".into(),
         Action::Restart => "daemon restart (recover intents)".into(),
@@ -306,18 +311,6 @@ fn race_fact(session: &SessionRef, f: RaceFact) -> scenario::RaceFact {
     }
 }
 
-fn world(session: SessionRef) -> WorldChange {
-    WorldChange {
-        session,
-        process: None,
-        runtime_lost: false,
-        workspace: None,
-        busy: None,
-        pr: None,
-        activity: None,
-    }
-}
-
 /// Builds the scenario for a path of `model`.
 pub fn scenario(model: &CheckModel, name: &str, path: &[(State, Option<Action>)]) -> Export {
     let n = model.sessions;
@@ -518,18 +511,26 @@ pub fn scenario(model: &CheckModel, name: &str, path: &[(State, Option<Action>)]
                 made_at = t;
             }
             Action::ProcessExits(i) => {
-                let mut w = world(sref(i));
+                let mut w = WorldChange::nothing(sref(i));
                 w.process = Some(scenario::ProcessChange::Exit);
                 scripted(&mut steps, &mut t, StepAction::World(w));
             }
             Action::RuntimeLost(i) => {
-                let mut w = world(sref(i));
+                let mut w = WorldChange::nothing(sref(i));
                 w.runtime_lost = true;
                 scripted(&mut steps, &mut t, StepAction::World(w));
             }
             Action::WorkspaceDirty(i) => {
-                let mut w = world(sref(i));
+                let mut w = WorldChange::nothing(sref(i));
                 w.workspace = Some(scenario::WorkspaceChange::Dirty);
+                scripted(&mut steps, &mut t, StepAction::World(w));
+            }
+            Action::Foreign(i, f) => {
+                let mut w = WorldChange::nothing(sref(i));
+                w.foreign = Some(match f {
+                    Foreign::Workspace => scenario::ForeignChange::Workspace,
+                    Foreign::Runtime(_) | Foreign::None => scenario::ForeignChange::Runtime,
+                });
                 scripted(&mut steps, &mut t, StepAction::World(w));
             }
             Action::Reclaim(_) => {
@@ -650,4 +651,12 @@ pub fn to_yaml(e: &Export) -> Result<String, String> {
         }
     }
     Ok(head + &body)
+}
+
+fn foreign_name(f: Foreign) -> String {
+    match f {
+        Foreign::None => "nothing".into(),
+        Foreign::Workspace => "the workspace path".into(),
+        Foreign::Runtime(k) => format!("runtime name r{k}"),
+    }
 }

@@ -18,8 +18,8 @@ use ao_core::domain::{
     ProjectId, ReactionKey, SessionId, SessionKind, SessionRecord, SessionState, REACTION_COUNT,
 };
 use ao_core::invariants::{
-    check_step, check_world, LiveRuntime, OpProgress, PropertyId, StepView, WorkspaceView,
-    WorldView, STEP_PROPERTIES, WORLD_PROPERTIES,
+    check_step, check_world, handed_to_record, LiveRuntime, OpProgress, PropertyId, StepView,
+    WorkspaceView, WorldView, STEP_PROPERTIES, WORLD_PROPERTIES,
 };
 use ao_core::lcm::{self, reaction_for, Effect, Event, Input, NotificationKind};
 use ao_core::sm::{self, Next, OpId, OpResult, Operation, Outcome, Progress};
@@ -199,6 +199,16 @@ pub struct Slot {
     pub ws: Ws,
     /// A dirty workspace was deleted (only a mutant fake does that).
     pub dirty_deleted: bool,
+    /// Names held by something that is not ours (SPEC §7.22).
+    pub foreign: Foreign,
+    /// The operation in flight (or the last one) was told (an action
+    /// answered `Foreign`) that the foreign name is not ours.
+    pub foreign_told: bool,
+    /// An operation handed its record a name it was told is not ours (a
+    /// §7.22 violation, kept as world history like `dirty_deleted`).
+    pub foreign_adopted: bool,
+    /// Something that is not ours was destroyed (only a mutant fake does that).
+    pub foreign_destroyed: bool,
     /// The send of the last step, not yet delivered.
     pub pending: Option<ReactionKey>,
     /// Commands spent.
@@ -211,6 +221,26 @@ pub struct Slot {
     pub cleanup_skipped: bool,
     /// Observation sources already heard from this tick (paced runs).
     pub polled: Polled,
+}
+
+/// Which of a slot's names something that is not ours holds (SPEC §7.22):
+/// the workspace path, or one of the runtime names. It takes a name only
+/// while nothing holds it and no record names it, once per slot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Foreign {
+    /// Nothing foreign.
+    #[default]
+    None,
+    /// The workspace path.
+    Workspace,
+    /// The runtime name with this index (`r0` spawn, `r1`.. restores).
+    Runtime(u8),
+}
+
+impl Foreign {
+    fn runtime(self, k: usize) -> bool {
+        self == Foreign::Runtime(k as u8)
+    }
 }
 
 /// Which observation sources reported in the current tick: a paced model
@@ -247,6 +277,10 @@ impl Hash for Slot {
             rt,
             ws,
             dirty_deleted,
+            foreign,
+            foreign_told,
+            foreign_adopted,
+            foreign_destroyed,
             pending,
             used,
             ghost,
@@ -259,6 +293,10 @@ impl Hash for Slot {
         rt.hash(state);
         ws.hash(state);
         dirty_deleted.hash(state);
+        foreign.hash(state);
+        foreign_told.hash(state);
+        foreign_adopted.hash(state);
+        foreign_destroyed.hash(state);
         pending.hash(state);
         used.hash(state);
         ghost.hash(state);
@@ -405,6 +443,8 @@ pub enum Action {
     RuntimeLost(u8),
     /// The workspace gets uncommitted work.
     WorkspaceDirty(u8),
+    /// Something that is not ours takes one of the slot's names.
+    Foreign(u8, Foreign),
     /// The reaper reclaims a terminal session's runtime.
     Reclaim(u8),
     /// The daemon crashes (in-memory state lost; the store is kept).
@@ -664,6 +704,23 @@ pub struct Advanced {
     pub broken: Option<String>,
 }
 
+/// The world answers an action on `name` that something foreign holds: the
+/// operation is told `Foreign`, unless `report` turns the answer into a
+/// failure (the call timed out after looking) or the daemon crashes before
+/// reading it, which tell it nothing.
+fn tell(
+    slot: &mut Slot,
+    report: impl Fn(Outcome) -> Outcome,
+    name: &Handle,
+    o: OpOutcome,
+) -> Outcome {
+    let outcome = report(Outcome::Foreign(format!("{name} is not ours")));
+    if matches!(outcome, Outcome::Foreign(_)) && o != OpOutcome::CrashAfter {
+        slot.foreign_told = true;
+    }
+    outcome
+}
+
 /// Advances `op` (whose next action is `action`) by `outcome`, checking that
 /// an advance lowers `max_steps` and that a stall changes nothing (§7.19).
 fn advance(op: &Operation, action: &sm::Action, outcome: Outcome) -> Advanced {
@@ -920,6 +977,30 @@ impl CheckModel {
         if slot.ws == Ws::Clean {
             out.push(Action::WorkspaceDirty(n));
         }
+        if slot.foreign == Foreign::None {
+            self.foreign_actions(slot, n, out);
+        }
+    }
+
+    /// Names something foreign may take: one nothing holds and no record
+    /// names — the workspace path, or the runtime name of the spawn or
+    /// restore in flight (a collision the operation will meet).
+    fn foreign_actions(&self, slot: &Slot, n: u8, out: &mut Vec<Action>) {
+        let named = |h: &Handle| {
+            slot.rec.as_ref().is_some_and(|r| {
+                r.metadata.runtime_handle.as_ref() == Some(h)
+                    || r.metadata.workspace_path.as_ref() == Some(h)
+            })
+        };
+        if slot.ws == Ws::Absent && !named(&self.ws) {
+            out.push(Action::Foreign(n, Foreign::Workspace));
+        }
+        let planned = slot.op.as_ref().and_then(|o| o.op.planned_runtime());
+        if let Some((k, h)) = planned.and_then(|h| Some((fixtures::runtime_index(h)?, h))) {
+            if !slot.rt[k].alive() && !named(h) {
+                out.push(Action::Foreign(n, Foreign::Runtime(k as u8)));
+            }
+        }
     }
 
     // ---- transitions ----------------------------------------------------
@@ -950,7 +1031,7 @@ impl CheckModel {
                 };
                 let exists = n.slots[i].rec.is_some();
                 if let Ok(op) = sm::plan_spawn(req, &self.cfg, |_| exists) {
-                    self.hold(n, i, Intent::new(op));
+                    self.start(n, i, op);
                 }
             }
             Action::Kill(i, kind) => {
@@ -958,7 +1039,7 @@ impl CheckModel {
                 n.slots[i].used.kills += 1;
                 let op = sm::plan_kill(OpId::from("op"), n.slots[i].rec.as_deref(), kind);
                 if let Some(op) = op {
-                    self.hold(n, i, Intent::new(op));
+                    self.start(n, i, op);
                 }
             }
             Action::Restore(i) => {
@@ -966,7 +1047,7 @@ impl CheckModel {
                 let op = self.restore_plan(n, i);
                 n.slots[i].used.restores += 1;
                 if let Some(op) = op {
-                    self.hold(n, i, Intent::new(op));
+                    self.start(n, i, op);
                 }
             }
             Action::Cleanup => {
@@ -980,6 +1061,9 @@ impl CheckModel {
                         Some((i as u8, Intent::new(op)))
                     })
                     .collect();
+                for (i, _) in &items {
+                    n.slots[usize::from(*i)].foreign_told = false;
+                }
                 n.cleanup = Some(CleanupRun {
                     items,
                     in_memory: true,
@@ -1028,6 +1112,7 @@ impl CheckModel {
             }
             Action::RuntimeLost(i) => n.slots[usize::from(i)].rt = [Rt::Absent; 3],
             Action::WorkspaceDirty(i) => n.slots[usize::from(i)].ws = Ws::Dirty,
+            Action::Foreign(i, f) => n.slots[usize::from(i)].foreign = f,
             Action::Reclaim(i) => {
                 let i = usize::from(i);
                 let handle = n.slots[i]
@@ -1073,6 +1158,14 @@ impl CheckModel {
         if before.is_some_and(|b| b != n.slots[i]) {
             n.slots[i].polled.add(source);
         }
+    }
+
+    /// A new operation on slot `i` starts: what earlier operations were told
+    /// about foreign names is theirs (§7.22 judges each operation by what it
+    /// was told).
+    fn start(&self, n: &mut State, i: usize, op: Operation) {
+        n.slots[i].foreign_told = false;
+        self.hold(n, i, Intent::new(op));
     }
 
     /// Slot `i`'s operation is now `op`: held in memory while it has an
@@ -1208,7 +1301,11 @@ impl CheckModel {
                 slot.set_rec(Some(Arc::new((**rec).clone())));
                 Outcome::Ok
             }
-            sm::Action::CreateWorkspace { .. } | sm::Action::RestoreWorkspace { .. } => {
+            sm::Action::CreateWorkspace { path, .. }
+            | sm::Action::RestoreWorkspace { path, .. } => {
+                if slot.foreign == Foreign::Workspace {
+                    return self.collided(tell(slot, report, path, o));
+                }
                 if slot.ws == Ws::Absent {
                     slot.ws = Ws::Clean;
                 }
@@ -1218,16 +1315,35 @@ impl CheckModel {
                 let Some(k) = fixtures::runtime_index(handle) else {
                     return failed();
                 };
+                if slot.foreign.runtime(k) {
+                    return self.collided(tell(slot, report, handle, o));
+                }
                 if slot.rt[k].alive() {
                     return Outcome::Refused(format!("runtime {handle} exists"));
                 }
                 slot.rt[k] = Rt::Running;
                 report(Outcome::Ok)
             }
+            // The fakes check the session's tag before destroying, as the adapters do.
             sm::Action::DestroyRuntime { handle, .. } => {
                 if let Some(k) = fixtures::runtime_index(handle) {
+                    if slot.foreign.runtime(k) {
+                        if !self.is(Mutant::DestroysForeign) {
+                            return tell(slot, report, handle, o);
+                        }
+                        slot.foreign = Foreign::None;
+                        slot.foreign_destroyed = true;
+                    }
                     slot.rt[k] = Rt::Absent;
                 }
+                report(Outcome::Ok)
+            }
+            sm::Action::DestroyWorkspace { path, .. } if slot.foreign == Foreign::Workspace => {
+                if !self.is(Mutant::DestroysForeign) {
+                    return tell(slot, report, path, o);
+                }
+                slot.foreign = Foreign::None;
+                slot.foreign_destroyed = true;
                 report(Outcome::Ok)
             }
             sm::Action::DestroyWorkspace { .. } => match slot.ws {
@@ -1253,6 +1369,12 @@ impl CheckModel {
                 if restore && undo && self.is(Mutant::RestoreHalfOpen) {
                     return Outcome::Ok;
                 }
+                if slot.foreign_told {
+                    let name = self.foreign_name(slot.foreign);
+                    if name.is_some_and(|h| handed_to_record(event).contains(&&h)) {
+                        slot.foreign_adopted = true;
+                    }
+                }
                 match self.feed(n, i, event.clone(), v) {
                     Fed::Written | Fed::Unchanged => Outcome::Ok,
                     // Asking again cannot help: refused (only `Fail` is the store's).
@@ -1260,6 +1382,24 @@ impl CheckModel {
                     Fed::Rejected(e) => Outcome::Refused(e),
                 }
             }
+        }
+    }
+
+    /// The name something foreign holds.
+    fn foreign_name(&self, f: Foreign) -> Option<Handle> {
+        match f {
+            Foreign::None => None,
+            Foreign::Workspace => Some(self.ws.clone()),
+            Foreign::Runtime(k) => self.rts.get(usize::from(k)).cloned(),
+        }
+    }
+
+    /// A create met a name that is not ours; the mutant that takes it for
+    /// its own creation goes on as if it had created it.
+    fn collided(&self, outcome: Outcome) -> Outcome {
+        match outcome {
+            Outcome::Foreign(_) if self.is(Mutant::AdoptsForeign) => Outcome::Ok,
+            other => other,
         }
     }
 
@@ -1653,13 +1793,24 @@ impl CheckModel {
             let idle = slot.rec.is_none()
                 && slot.ws == Ws::Absent
                 && !slot.dirty_deleted
+                && !slot.foreign_destroyed
+                && !slot.foreign_adopted
                 && !slot.rt.iter().any(|r| r.alive());
             if idle {
                 continue;
             }
             // Everything the view below is built from (a mutant's fakes
             // differ, but each run checks one supervisor).
-            let key = digest(&(slot.rec_digest, slot.rt, slot.ws, slot.dirty_deleted, count));
+            let key = digest(&(
+                slot.rec_digest,
+                slot.rt,
+                slot.ws,
+                slot.dirty_deleted,
+                slot.foreign,
+                slot.foreign_adopted,
+                slot.foreign_destroyed,
+                count,
+            ));
             if super::memo::known_clean(key) {
                 continue;
             }
@@ -1689,6 +1840,16 @@ impl CheckModel {
                     Vec::new()
                 },
                 ops: ops.clone(),
+                foreign_adopted: if slot.foreign_adopted {
+                    self.foreign_name(slot.foreign).into_iter().collect()
+                } else {
+                    Vec::new()
+                },
+                foreign_destroyed: if slot.foreign_destroyed {
+                    vec![self.ws.clone()]
+                } else {
+                    Vec::new()
+                },
             };
             if check_world(&view).is_err() {
                 for (property, check) in WORLD_PROPERTIES {

@@ -34,11 +34,17 @@ pub enum Mutant {
     RestartForgetsEscalation,
     /// A failed restore leaves the session half-open (its undo is not recorded).
     RestoreHalfOpen,
+    /// The runtime and workspace fakes destroy whatever holds a name, without
+    /// checking that it is the session's (the bug that killed another agent).
+    DestroysForeign,
+    /// A create that met a name already taken is taken for a creation: the
+    /// session adopts something that is not its own.
+    AdoptsForeign,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 8] = [
+    pub const ALL: [Mutant; 10] = [
         Mutant::FailedProbeIsDeath,
         Mutant::OneDeadProbeTerminates,
         Mutant::CiFlapResetsBudget,
@@ -47,6 +53,8 @@ impl Mutant {
         Mutant::StaleReaction,
         Mutant::RestartForgetsEscalation,
         Mutant::RestoreHalfOpen,
+        Mutant::DestroysForeign,
+        Mutant::AdoptsForeign,
     ];
 
     /// Kebab-case name (CLI and reports).
@@ -60,6 +68,8 @@ impl Mutant {
             Mutant::StaleReaction => "stale-reaction",
             Mutant::RestartForgetsEscalation => "restart-forgets-escalation",
             Mutant::RestoreHalfOpen => "restore-half-open",
+            Mutant::DestroysForeign => "destroys-foreign",
+            Mutant::AdoptsForeign => "adopts-foreign",
         }
     }
 

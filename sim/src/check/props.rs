@@ -39,6 +39,9 @@ always! {
     p17 => DeathConfirmed, "7.17 death_confirmed";
     p18 => DurationEscalation, "7.18 duration_escalation";
     p19 => OperationsFinish, "7.19 operations_finish";
+    p20 => StartupGrace, "7.20 startup_grace";
+    p21 => EscalationMonotone, "7.21 escalation_monotone";
+    p22 => OnlyItsOwn, "7.22 only_its_own";
 }
 
 fn shows(s: &State, d: DisplayStatus) -> bool {

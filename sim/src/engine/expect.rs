@@ -139,6 +139,19 @@ impl Sim<'_> {
                 ));
             }
         }
+        if let Some(want) = &e.foreign {
+            let w = &self.world;
+            let mut got: Vec<String> = w
+                .foreign_runtimes
+                .keys()
+                .chain(w.foreign_workspaces.keys())
+                .map(ToString::to_string)
+                .collect();
+            got.sort();
+            if &got != want {
+                failures.push(format!("{when}: foreign: expected {want:?}, got {got:?}"));
+            }
+        }
         for f in &failures {
             self.note("-", "expect", format!("FAILED {f}"));
         }

@@ -9,12 +9,14 @@ pub mod world;
 
 use crate::rng::Rng;
 use crate::scenario::{
-    ActionKind, FaultKind, ProcessChange, RaceFact, Scenario, StepAction, WorkspaceChange,
+    ActionKind, FaultKind, ForeignChange, ProcessChange, RaceFact, Scenario, StepAction,
+    WorkspaceChange,
 };
 use ao_core::config::Config;
 use ao_core::domain::*;
 use ao_core::invariants::{
-    check_step, check_world, LiveRuntime, OpProgress, StepView, WorkspaceView, WorldView,
+    check_step, check_world, handed_to_record, LiveRuntime, OpProgress, StepView, WorkspaceView,
+    WorldView,
 };
 use ao_core::lcm::{
     self, ActivitySignal, Effect, Event, Input, PrFacts, RuntimeObservation, ScmObservation,
@@ -954,6 +956,55 @@ impl<'s> Sim<'s> {
         if let Some(state) = w.activity {
             self.hook_signal(&id, state);
         }
+        if let Some(which) = w.foreign {
+            self.foreign_takes(&id, which);
+        }
+    }
+
+    /// Something that is not ours takes one of the session's names, if
+    /// nothing holds it and no record names it (SPEC §7.22).
+    fn foreign_takes(&mut self, id: &SessionId, which: ForeignChange) {
+        let name = match which {
+            ForeignChange::Workspace => self
+                .world
+                .agents
+                .get(id)
+                .and_then(|a| Self::workspace_for(&a.spec.project, id)),
+            // The name of the spawn or restore in flight, else the next one's.
+            ForeignChange::Runtime => self
+                .daemon
+                .ops
+                .values()
+                .map(|r| &r.op)
+                .chain(self.world.store.intents.values())
+                .filter(|op| op.session() == Some(id))
+                .find_map(|op| op.planned_runtime().cloned())
+                .or_else(|| Handle::new(format!("rt-{id}-{}", self.daemon.op_counter + 1))),
+        };
+        let Some(name) = name else {
+            return;
+        };
+        let named = self.world.store.records.values().any(|r| {
+            r.metadata.runtime_handle.as_ref() == Some(&name)
+                || r.metadata.workspace_path.as_ref() == Some(&name)
+        });
+        let (held, set) = match which {
+            ForeignChange::Runtime => (
+                self.world.runtimes.contains_key(&name),
+                &mut self.world.foreign_runtimes,
+            ),
+            ForeignChange::Workspace => (
+                self.world.workspaces.contains_key(&name),
+                &mut self.world.foreign_workspaces,
+            ),
+        };
+        let what = if held || named || set.contains_key(&name) {
+            format!("something not ours would take {name}, but it is in use: no change")
+        } else {
+            set.insert(name.clone(), None);
+            format!("something not ours now holds {name}")
+        };
+        self.note(id.as_str(), "world", what);
     }
 
     fn race(&mut self, first: &RaceFact, second: &RaceFact) {
@@ -1181,13 +1232,16 @@ impl<'s> Sim<'s> {
             Next::Act(action) => action,
         };
         let kind = action_kind(&action);
-        let outcome = self.execute(&action, kind);
+        let outcome = self.execute(&action, kind, id);
         let session = action.session().clone();
         let crash = self.violation.is_none()
             && self
                 .world
                 .take_fault(FaultKind::CrashAfter, Some(&session), Some(kind));
         let line = format!("{id}: {action} -> {outcome}");
+        if let (false, Outcome::Foreign(_), Some(name)) = (crash, &outcome, action.resource()) {
+            self.world.tell(name, id);
+        }
         // A crash loses the outcome: the op is not advanced.
         let progress = (!crash).then(|| running.op.advance(outcome));
         let line = match progress {
@@ -1273,7 +1327,7 @@ impl<'s> Sim<'s> {
     }
 
     /// Executes one session-manager action against the world.
-    fn execute(&mut self, action: &Action, kind: ActionKind) -> Outcome {
+    fn execute(&mut self, action: &Action, kind: ActionKind, op: &OpId) -> Outcome {
         let session = action.session().clone();
         if self.fault(
             FaultKind::ActionFails,
@@ -1295,9 +1349,12 @@ impl<'s> Sim<'s> {
                 Outcome::Ok
             }
             Action::CreateWorkspace { path, .. } | Action::RestoreWorkspace { path, .. } => {
+                if self.world.foreign_workspaces.contains_key(path) {
+                    return Outcome::Foreign(format!("{path} exists and is not ours"));
+                }
                 match self.world.workspaces.get(path) {
                     Some(w) if w.session != session => {
-                        Outcome::Refused(format!("{path} belongs to {}", w.session))
+                        Outcome::Foreign(format!("{path} belongs to {}", w.session))
                     }
                     Some(_) => Outcome::Ok,
                     None => {
@@ -1313,8 +1370,18 @@ impl<'s> Sim<'s> {
                 }
             }
             Action::CreateRuntime { handle, .. } => {
-                if self.world.runtimes.contains_key(handle) {
-                    return Outcome::Refused(format!("runtime {handle} exists"));
+                if self.world.foreign_runtimes.contains_key(handle) {
+                    return Outcome::Foreign(format!("runtime {handle} exists and is not ours"));
+                }
+                match self.world.runtimes.get(handle) {
+                    Some(rt) if rt.session != session => {
+                        return Outcome::Foreign(format!(
+                            "runtime {handle} belongs to {}",
+                            rt.session
+                        ));
+                    }
+                    Some(_) => return Outcome::Refused(format!("runtime {handle} exists")),
+                    None => {}
                 }
                 self.world.runtimes.insert(
                     handle.clone(),
@@ -1333,12 +1400,29 @@ impl<'s> Sim<'s> {
                 );
                 Outcome::Ok
             }
+            // Destroys check the session's tag, as the real adapters do.
             Action::DestroyRuntime { handle, .. } => {
-                self.world.runtimes.remove(handle);
-                Outcome::Ok
+                if self.world.foreign_runtimes.contains_key(handle) {
+                    return Outcome::Foreign(format!("runtime {handle} is not ours"));
+                }
+                match self.world.runtimes.get(handle) {
+                    Some(rt) if rt.session != session => {
+                        Outcome::Foreign(format!("runtime {handle} belongs to {}", rt.session))
+                    }
+                    _ => {
+                        self.world.runtimes.remove(handle);
+                        Outcome::Ok
+                    }
+                }
             }
             Action::DestroyWorkspace { path, .. } => match self.world.workspaces.get(path) {
+                None if self.world.foreign_workspaces.contains_key(path) => {
+                    Outcome::Foreign(format!("{path} is not ours"))
+                }
                 None => Outcome::Ok,
+                Some(w) if w.session != session => {
+                    Outcome::Foreign(format!("{path} belongs to {}", w.session))
+                }
                 Some(w) if w.dirty => Outcome::Refused("uncommitted or unpushed work".into()),
                 Some(_) => {
                     self.world.workspaces.remove(path);
@@ -1346,6 +1430,12 @@ impl<'s> Sim<'s> {
                 }
             },
             Action::Reduce { session, event } => {
+                let adopted: Vec<Handle> = handed_to_record(event)
+                    .into_iter()
+                    .filter(|h| self.world.told(op, h))
+                    .cloned()
+                    .collect();
+                self.world.foreign_adopted.extend(adopted);
                 let what = format!("reduce {}", event_name(event));
                 match self.feed(session, event.clone(), "sm", what) {
                     Fed::Written | Fed::Unchanged => Outcome::Ok,
@@ -1458,6 +1548,9 @@ impl<'s> Sim<'s> {
                 .collect(),
             dirty_deleted: self.world.dirty_deleted.clone(),
             ops,
+            foreign_adopted: self.world.foreign_adopted.clone(),
+            // The fakes check tags before destroying (as the adapters do).
+            foreign_destroyed: Vec::new(),
         };
         if let Err(v) = check_world(&view) {
             self.note("-", "check", format!("INVARIANT VIOLATED: {v}"));
@@ -1482,7 +1575,7 @@ fn event_name(e: &Event) -> String {
     match e {
         Event::SpawnCompleted(_) => "spawn_completed".into(),
         Event::KillRequested { kind } => format!("kill_requested({kind})"),
-        Event::Reopened => "reopened".into(),
+        Event::Reopened { .. } => "reopened".into(),
         Event::Released { runtime, workspace } => {
             format!("released(runtime={runtime}, workspace={workspace})")
         }
@@ -1607,6 +1700,6 @@ fn race_event(f: &RaceFact) -> (Event, String) {
             },
             "kill".into(),
         ),
-        RaceFact::Restore(_) => (Event::Reopened, "reopen".into()),
+        RaceFact::Restore(_) => (Event::Reopened { stopped: None }, "reopen".into()),
     }
 }

@@ -100,6 +100,15 @@ pub struct World {
     pub faults: Vec<ScriptedFault>,
     /// Workspaces deleted while dirty (the fakes refuse, so this stays empty unless a bug forces it).
     pub dirty_deleted: Vec<Handle>,
+    /// Runtime names held by something that is not ours (SPEC §7.22), and
+    /// the last operation told so (an action on the name answered `Foreign`).
+    pub foreign_runtimes: BTreeMap<Handle, Option<OpId>>,
+    /// Workspace paths held by something that is not ours, and the last
+    /// operation told so.
+    pub foreign_workspaces: BTreeMap<Handle, Option<OpId>>,
+    /// Names an operation handed its record after being told they are not
+    /// ours (SPEC §7.22; stays empty unless the supervisor adopts one).
+    pub foreign_adopted: Vec<Handle>,
     /// The store.
     pub store: Store,
 }
@@ -140,6 +149,25 @@ impl World {
     }
 
     /// The runtime handles that belong to a session.
+    /// Operation `op` read a `Foreign` answer about `name` (a crash before
+    /// it read the answer tells it nothing).
+    pub fn tell(&mut self, name: &Handle, op: &OpId) {
+        for set in [&mut self.foreign_runtimes, &mut self.foreign_workspaces] {
+            if let Some(told) = set.get_mut(name) {
+                *told = Some(op.clone());
+            }
+        }
+    }
+
+    /// Whether operation `op` was told that `name` is not ours.
+    pub fn told(&self, op: &OpId, name: &Handle) -> bool {
+        let told = |set: &BTreeMap<Handle, Option<OpId>>| {
+            set.get(name).is_some_and(|t| t.as_ref() == Some(op))
+        };
+        told(&self.foreign_runtimes) || told(&self.foreign_workspaces)
+    }
+
+    /// The runtimes started for `session`.
     pub fn runtimes_of<'a>(
         &'a self,
         session: &'a SessionId,

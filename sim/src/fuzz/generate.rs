@@ -6,9 +6,9 @@
 use crate::rng::Rng;
 use crate::scenario::{
     ActionKind, ActivityFact, AgentSpec, CommentSpec, CrashSpec, FaultKind, FaultRates, FaultSpec,
-    KillSpec, Latency, Observers, PrSpec, ProbeFact, ProcessChange, ProjectRef, RaceFact, RaceSpec,
-    Scenario, ScmFact, SendSpec, SessionRef, SessionSpec, Step, StepAction, TickSpec,
-    WorkspaceChange, WorldChange,
+    ForeignChange, KillSpec, Latency, Observers, PrSpec, ProbeFact, ProcessChange, ProjectRef,
+    RaceFact, RaceSpec, Scenario, ScmFact, SendSpec, SessionRef, SessionSpec, Step, StepAction,
+    TickSpec, WorkspaceChange, WorldChange,
 };
 use ao_core::config::{ConfigOverrides, ReactionOverride};
 use ao_core::domain::{
@@ -512,18 +512,10 @@ fn pr(rng: &mut Rng) -> PrSpec {
 }
 
 fn world(rng: &mut Rng, session: SessionRef) -> WorldChange {
-    let mut w = WorldChange {
-        session,
-        process: None,
-        runtime_lost: false,
-        workspace: None,
-        busy: None,
-        pr: None,
-        activity: None,
-    };
+    let mut w = WorldChange::nothing(session);
     let changes = if rng.chance(0.2) { 2 } else { 1 };
     for _ in 0..changes {
-        match rng.below(7) {
+        match rng.below(8) {
             0 => {
                 w.process = Some(one(
                     rng,
@@ -534,7 +526,13 @@ fn world(rng: &mut Rng, session: SessionRef) -> WorldChange {
             2 => w.workspace = Some(one(rng, &[WorkspaceChange::Dirty, WorkspaceChange::Clean])),
             3 => w.busy = Some(rng.chance(0.5)),
             4 | 5 => w.pr = Some(pr(rng)),
-            _ => w.activity = Some(one(rng, ActivityState::ALL)),
+            6 => w.activity = Some(one(rng, ActivityState::ALL)),
+            _ => {
+                w.foreign = Some(one(
+                    rng,
+                    &[ForeignChange::Runtime, ForeignChange::Workspace],
+                ))
+            }
         }
     }
     w

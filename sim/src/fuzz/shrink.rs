@@ -431,15 +431,7 @@ fn simpler(a: &StepAction) -> Vec<StepAction> {
 }
 
 fn world_parts(w: &WorldChange) -> Vec<WorldChange> {
-    let empty = WorldChange {
-        session: w.session.clone(),
-        process: None,
-        runtime_lost: false,
-        workspace: None,
-        busy: None,
-        pr: None,
-        activity: None,
-    };
+    let empty = WorldChange::nothing(w.session.clone());
     let mut parts = Vec::new();
     if w.process.is_some() {
         parts.push(WorldChange {
@@ -474,6 +466,12 @@ fn world_parts(w: &WorldChange) -> Vec<WorldChange> {
     if w.activity.is_some() {
         parts.push(WorldChange {
             activity: w.activity,
+            ..empty.clone()
+        });
+    }
+    if w.foreign.is_some() {
+        parts.push(WorldChange {
+            foreign: w.foreign,
             ..empty
         });
     }

@@ -323,6 +323,39 @@ pub struct WorldChange {
     /// The agent reports this activity through its hooks now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<ActivityState>,
+    /// Something that is not ours (another daemon's agent, a user's own tmux
+    /// session or directory) takes one of the session's names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign: Option<ForeignChange>,
+}
+
+impl WorldChange {
+    /// A change to `session`'s world that changes nothing yet (fields are set on it).
+    pub fn nothing(session: SessionRef) -> WorldChange {
+        WorldChange {
+            session,
+            process: None,
+            runtime_lost: false,
+            workspace: None,
+            busy: None,
+            pr: None,
+            activity: None,
+            foreign: None,
+        }
+    }
+}
+
+/// Which of a session's names something foreign takes (SPEC §7.22). It takes
+/// the name only while nothing holds it and no record names it, so anything
+/// of ours that ends up touching it is the supervisor's doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForeignChange {
+    /// The runtime name of the session's spawn or restore in flight, or else
+    /// the name its next spawn or restore will use.
+    Runtime,
+    /// The session's workspace path.
+    Workspace,
 }
 
 /// What happens to the agent process.
@@ -579,6 +612,10 @@ pub struct Expectation {
     /// Revision conflicts the store rejected so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflicts: Option<u32>,
+    /// Every name held by something that is not ours, sorted (SPEC §7.22:
+    /// what was there is still there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign: Option<Vec<String>>,
 }
 
 /// Present or absent.
