@@ -6,12 +6,14 @@
 
 pub mod config;
 pub mod decide;
+pub mod defects;
 pub mod domain;
 pub mod invariants;
 pub mod journal;
 pub mod lcm;
 pub mod sm;
 pub mod time;
+pub mod timers;
 mod wire;
 
 pub use wire::{UnknownWord, WireEnum};

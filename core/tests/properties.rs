@@ -1,12 +1,15 @@
 //! Random input sequences (every input kind, with times) over several sessions:
 //! every SPEC §7 step property holds after every step, the same sequence gives
-//! identical outputs twice, and every state round-trips through serde.
+//! identical outputs twice, every state round-trips through serde, and the
+//! core decides the same on records whose instants were cut off at their
+//! timers' horizons (`timers::extrapolate`, what the model checker runs on).
 
 use ao_core::config::{Config, ConfigOverrides, ReactionOverride, ThresholdOverrides};
 use ao_core::domain::*;
 use ao_core::invariants::{check_step, StepView};
 use ao_core::lcm::*;
 use ao_core::time::{Duration, Timestamp};
+use ao_core::timers;
 use ao_core::WireEnum;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -115,27 +118,34 @@ fn script() -> impl Strategy<Value = Vec<(usize, u64, Event)>> {
 }
 
 fn config() -> impl Strategy<Value = Config> {
-    (2..5u32, 1..5u32, 0..4u32, prop::option::of(1..40u64)).prop_map(
-        |(dc, attempts, retries, after)| {
-            let mut o = ConfigOverrides {
-                thresholds: ThresholdOverrides {
-                    death_confirmations: Some(dc),
-                    quarantine_max_attempts: Some(attempts),
-                    ..ThresholdOverrides::default()
-                },
-                ..ConfigOverrides::default()
-            };
-            o.reactions.insert(
-                ReactionKey::CiFailed,
-                ReactionOverride {
-                    retries: Some(retries),
-                    escalate_after: after.map(Duration::mins),
-                    ..ReactionOverride::default()
-                },
-            );
-            Config::resolve(&o).expect("generated config is valid")
-        },
+    (
+        (2..5u32, 1..5u32, 0..4u32, prop::option::of(1..40u64)),
+        (10..200u64, 30..300u64, 60..900u64),
     )
+        .prop_map(
+            |((dc, attempts, retries, after), (window, grace, quarantine))| {
+                let mut o = ConfigOverrides {
+                    thresholds: ThresholdOverrides {
+                        death_confirmations: Some(dc),
+                        quarantine_max_attempts: Some(attempts),
+                        recent_activity_window: Some(Duration::secs(window)),
+                        spawn_grace: Some(Duration::secs(grace)),
+                        quarantine_max_duration: Some(Duration::secs(quarantine)),
+                        ..ThresholdOverrides::default()
+                    },
+                    ..ConfigOverrides::default()
+                };
+                o.reactions.insert(
+                    ReactionKey::CiFailed,
+                    ReactionOverride {
+                        retries: Some(retries),
+                        escalate_after: after.map(Duration::mins),
+                        ..ReactionOverride::default()
+                    },
+                );
+                Config::resolve(&o).expect("generated config is valid")
+            },
+        )
 }
 
 fn sessions() -> Vec<SessionRecord> {
@@ -224,6 +234,87 @@ fn run(cfg: &Config, script: &[(usize, u64, Event)]) -> Result<Vec<String>, Test
     Ok(log)
 }
 
+/// The clock of the extrapolated shadow run: far from the script's own times.
+const SHADOW_NOW: Timestamp = Timestamp(1 << 40);
+
+/// `rec` with every instant expressed as its age before `now` (the frame the
+/// concrete run and the shadow run share).
+fn in_ages(rec: &SessionRecord, now: Timestamp) -> SessionRecord {
+    let mut rec = rec.clone();
+    timers::for_each_instant(&mut rec, |_, at| {
+        *at = Timestamp(now.0.saturating_sub(at.0))
+    });
+    rec
+}
+
+/// Runs a script twice: on concrete records at concrete times, and on a
+/// shadow whose clock never moves (time passing ages its instants instead)
+/// and whose instants are cut off at their horizons after every change, as
+/// the model checker's state is. Every decision must be the same: the same
+/// error, the same effects but for the patch's absolute instants, and the
+/// same record once both are extrapolated and seen as ages.
+fn run_extrapolated(cfg: &Config, script: &[(usize, u64, Event)]) -> Result<(), TestCaseError> {
+    let mut concrete = sessions();
+    let mut shadow = sessions();
+    for rec in &mut shadow {
+        timers::extrapolate(rec, SHADOW_NOW, cfg);
+    }
+    let mut now = Timestamp(0);
+    for (k, (i, advance, event)) in script.iter().enumerate() {
+        let by = Duration::secs(*advance);
+        now = now.plus(by);
+        for rec in &mut shadow {
+            timers::age_by(rec, by);
+            timers::extrapolate(rec, SHADOW_NOW, cfg);
+        }
+        let decide = |rec: &SessionRecord, at: Timestamp| {
+            let input = Input {
+                session: rec.id.clone(),
+                at,
+                event: event.clone(),
+            };
+            step(rec, &input, cfg).map(|d| {
+                let mut after = rec.clone();
+                if let Some(p) = d.patch() {
+                    after.apply(p).expect("a fresh patch applies");
+                }
+                let effects: Vec<Effect> = d
+                    .effects
+                    .into_iter()
+                    .filter(|e| !matches!(e, Effect::Persist(_)))
+                    .collect();
+                (after, effects)
+            })
+        };
+        let ctx = || {
+            format!(
+                "step {k}: {event:?}\nconcrete: {:?}\nshadow: {:?}",
+                concrete[*i], shadow[*i]
+            )
+        };
+        match (decide(&concrete[*i], now), decide(&shadow[*i], SHADOW_NOW)) {
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string(), "{}", ctx()),
+            (Ok((mut a, ea)), Ok((mut b, eb))) => {
+                prop_assert_eq!(&ea, &eb, "{}", ctx());
+                timers::extrapolate(&mut a, now, cfg);
+                timers::extrapolate(&mut b, SHADOW_NOW, cfg);
+                prop_assert_eq!(in_ages(&a, now), in_ages(&b, SHADOW_NOW), "{}", ctx());
+                concrete[*i] = a;
+                shadow[*i] = b;
+            }
+            (a, b) => {
+                return Err(TestCaseError::fail(format!(
+                    "one run failed: {:?} vs {:?}\n{}",
+                    a.map(|x| x.1),
+                    b.map(|x| x.1),
+                    ctx()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Puts every session through spawn completion first, so observations count.
 fn with_spawns(mut s: Vec<(usize, u64, Event)>) -> Vec<(usize, u64, Event)> {
     let spawn = |i: usize| {
@@ -258,5 +349,10 @@ proptest! {
         let first = run(&cfg, &s)?;
         let second = run(&cfg, &s)?;
         prop_assert_eq!(first, second);
+    }
+
+    #[test]
+    fn extrapolated_records_get_the_same_decisions(cfg in config(), s in script()) {
+        run_extrapolated(&cfg, &with_spawns(s))?;
     }
 }

@@ -456,14 +456,14 @@ fn runtime_observation_step_edges() {
         ("death confirmed from stuck", session(S::Stuck, R::RuntimeLost), Some(600), none, Some((3, 120, true)), (dead, dead)),
         ("dead after probe_failure: not confirmed", session(S::Detecting, R::ProbeFailure), Some(600), none, Some((1, 30, false)), (dead, dead)),
     ];
-    let window = Config::default().thresholds.recent_activity_window;
+    let thresholds = Config::default().thresholds;
     let rows: Vec<Vec<String>> = cases
         .into_iter()
         .map(
             |(case, start, spawned, activity_record, prior, (rt, proc))| {
                 let mut rec = record(SessionKind::Worker, start, spawned.map(ago));
                 rec.lifecycle.activity = activity_record;
-                let recent = decide::recent_activity(&activity_record, NOW, window);
+                let recent = decide::recent_activity(&activity_record, NOW, &thresholds);
                 rec.lifecycle.detecting = prior.map(|(attempts, since, same)| {
                     let fp = if same {
                         evidence(rt, proc, recent).fingerprint()

@@ -72,7 +72,10 @@ fn another_seed_changes_only_runs_with_random_faults() {
     for l in library() {
         let own = engine::run(&l.scenario, &RunOptions::default());
         let seed = l.scenario.seed.wrapping_add(0x5eed);
-        let reseeded = RunOptions { seed: Some(seed) };
+        let reseeded = RunOptions {
+            seed: Some(seed),
+            ..RunOptions::default()
+        };
         let other = engine::run(&l.scenario, &reseeded);
         assert_eq!(other.seed, seed, "{}: the override is reported", other.name);
         // The reseeded run is itself deterministic.

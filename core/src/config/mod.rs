@@ -34,6 +34,10 @@ pub struct Thresholds {
     pub scm_interval: Duration,
     /// How often ticks fire duration escalations.
     pub tick_interval: Duration,
+    /// A planted defect (the harness's own tests only; see [`crate::defects`]).
+    #[cfg(feature = "defects")]
+    #[serde(skip)]
+    pub defect: Option<crate::defects::Defect>,
 }
 
 impl Default for Thresholds {
@@ -47,6 +51,8 @@ impl Default for Thresholds {
             reaper_interval: Duration::secs(30),
             scm_interval: Duration::secs(60),
             tick_interval: Duration::secs(30),
+            #[cfg(feature = "defects")]
+            defect: None,
         }
     }
 }
@@ -148,6 +154,8 @@ fn resolve_thresholds(o: &ThresholdOverrides) -> Result<Thresholds, ConfigError>
         reaper_interval: o.reaper_interval.unwrap_or(d.reaper_interval),
         scm_interval: o.scm_interval.unwrap_or(d.scm_interval),
         tick_interval: o.tick_interval.unwrap_or(d.tick_interval),
+        #[cfg(feature = "defects")]
+        defect: None,
     };
     if t.death_confirmations < 2 {
         return Err(ConfigError::DeathConfirmationsTooLow {

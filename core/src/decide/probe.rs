@@ -1,9 +1,11 @@
 //! The liveness table (SPEC §4.1): two probes and recent activity in, one verdict out.
 
+use crate::config::Thresholds;
 use crate::domain::{
     ActivityRecord, ActivityState, Probe, RuntimeAxis, RuntimeReason, RuntimeState, SessionReason,
 };
-use crate::time::{Duration, Timestamp};
+use crate::time::Timestamp;
+use crate::timers;
 use serde::Serialize;
 
 /// What the liveness table concludes from one observation.
@@ -57,12 +59,12 @@ pub fn runtime_axis(runtime: Probe) -> RuntimeAxis {
 }
 
 /// Sticky activity always counts; otherwise a non-exit signal within the window.
-pub fn recent_activity(activity: &ActivityRecord, now: Timestamp, window: Duration) -> bool {
+pub fn recent_activity(activity: &ActivityRecord, now: Timestamp, t: &Thresholds) -> bool {
     if activity.state.is_sticky() {
         return true;
     }
     match activity.last_activity_at {
-        Some(at) if activity.state != ActivityState::Exited => now.since(at) <= window,
+        Some(at) if activity.state != ActivityState::Exited => timers::is_recent(now, at, t),
         _ => false,
     }
 }

@@ -2,8 +2,10 @@
 //! fingerprint, and the episode memory that escalates to `stuck` or confirms a death.
 
 use crate::config::Thresholds;
+use crate::defects::{self, Defect};
 use crate::domain::{Fingerprint, Probe, Quarantine, SessionReason, StableHasher};
 use crate::time::Timestamp;
+use crate::timers;
 use serde::Serialize;
 
 /// What was seen, without time: equal evidence observed later has the same fingerprint.
@@ -179,7 +181,11 @@ pub fn advance(
         },
         Some(q) => Quarantine {
             attempts: 1,
-            started_at: q.started_at,
+            started_at: if defects::planted(t, Defect::EpisodeClockReset) {
+                now
+            } else {
+                q.started_at
+            },
             evidence_fingerprint: fingerprint,
         },
     };
@@ -200,5 +206,5 @@ pub fn attempt_cap(t: &Thresholds) -> u32 {
 
 /// The escalation bound: attempts reached, or the episode is too old (inclusive).
 pub fn expired(q: &Quarantine, now: Timestamp, t: &Thresholds) -> bool {
-    q.attempts >= t.quarantine_max_attempts || now.since(q.started_at) >= t.quarantine_max_duration
+    q.attempts >= t.quarantine_max_attempts || timers::quarantine_overdue(now, q.started_at, t)
 }

@@ -6,6 +6,7 @@ use crate::decide::{self, quarantine, Evidence};
 use crate::domain::*;
 use crate::lcm::sanitize::is_terminal_safe;
 use crate::lcm::{reaction_for, Decision, Effect, Event, Input, NotificationKind, ScmObservation};
+use crate::timers;
 
 /// Everything a step property may look at.
 #[derive(Clone, Copy, Debug)]
@@ -109,10 +110,9 @@ fn is_quiet_death_observation(v: &StepView<'_>) -> bool {
     let Event::Runtime(obs) = &v.input.event else {
         return false;
     };
-    let window = v.cfg.thresholds.recent_activity_window;
     obs.runtime == Probe::Dead
         && obs.process == Probe::Dead
-        && !decide::recent_activity(&v.before.lifecycle.activity, v.input.at, window)
+        && !decide::recent_activity(&v.before.lifecycle.activity, v.input.at, &v.cfg.thresholds)
 }
 
 fn death_fingerprint() -> Fingerprint {
@@ -270,11 +270,7 @@ fn no_notification_storm(v: &StepView<'_>) -> Result<(), String> {
         return Ok(());
     };
     let t = &v.cfg.thresholds;
-    let recent = decide::recent_activity(
-        &v.before.lifecycle.activity,
-        v.input.at,
-        t.recent_activity_window,
-    );
+    let recent = decide::recent_activity(&v.before.lifecycle.activity, v.input.at, t);
     let Some(reason) = decide::liveness(obs.runtime, obs.process, recent).reason() else {
         return Ok(());
     };
@@ -310,8 +306,7 @@ fn sticky_activity(v: &StepView<'_>) -> Result<(), String> {
         format!("activity {} changed by {:?}", a.state, v.input.event)
     })?;
     fail(
-        a.state.is_sticky()
-            && !decide::recent_activity(a, v.input.at, v.cfg.thresholds.recent_activity_window),
+        a.state.is_sticky() && !decide::recent_activity(a, v.input.at, &v.cfg.thresholds),
         || format!("sticky activity {} aged out", a.state),
     )
 }
@@ -351,6 +346,17 @@ fn untrusted_text(v: &StepView<'_>) -> Result<(), String> {
 /// Enforced at the first tick or probe at or after a bound (an SCM fact or a
 /// stale signal may not write the session axis, so it cannot end a quarantine).
 fn quarantine_ends(v: &StepView<'_>) -> Result<(), String> {
+    // The bound is measured from the episode's start, kept for the whole
+    // episode (SPEC §4.2): a clock restarted by changed evidence would keep a
+    // quarantine whose evidence keeps changing open for ever.
+    if let (Some(was), Some(is)) = (v.before.lifecycle.detecting, v.after.lifecycle.detecting) {
+        fail(is.started_at != was.started_at, || {
+            format!(
+                "the quarantine episode's clock moved from {:?} to {:?}",
+                was.started_at, is.started_at
+            )
+        })?;
+    }
     if !matches!(v.input.event, Event::Tick | Event::Runtime(_)) {
         return Ok(());
     }
@@ -396,7 +402,7 @@ fn duration_escalation(v: &StepView<'_>) -> Result<(), String> {
     };
     let due = cfg.enabled
         && cfg.action == ReactionAction::SendToAgent
-        && v.input.at.since(t.first_attempt_at) >= after;
+        && timers::escalation_due(v.input.at, t.first_attempt_at, after);
     fail(due && !t.escalated, || {
         format!("{key} past its deadline at a tick but not escalated")
     })
@@ -413,7 +419,7 @@ fn startup_grace(v: &StepView<'_>) -> Result<(), String> {
         return Ok(());
     };
     let not_started_yet = matches!(obs.process, Probe::Dead | Probe::Indeterminate);
-    let in_grace = v.input.at.since(spawned_at) < v.cfg.thresholds.spawn_grace;
+    let in_grace = timers::in_startup_grace(v.input.at, spawned_at, &v.cfg.thresholds);
     let guarded = state(v.before) == SessionState::NotStarted
         && in_grace
         && obs.runtime == Probe::Alive

@@ -7,13 +7,16 @@ use super::sanitize::{
     cap_head, cap_tail, strip_controls, MAX_COMMENT_CHARS, MAX_LOG_CHARS, MAX_LOG_LINES,
     MAX_MESSAGE_CHARS,
 };
-use crate::config::{ReactionConfig, ReactionTable};
+use crate::config::{ReactionConfig, ReactionTable, Thresholds};
+use crate::defects::{self, Defect};
 use crate::domain::{
     derive_display, DisplayStatus, PrAxis, PrReason, PrState, Priority, ReactionAction,
     ReactionKey, ReactionPolicy, SessionAxis, SessionKind, SessionReason, SessionRecord,
     SessionState, Tracker,
 };
+use crate::time::Duration;
 use crate::time::Timestamp;
+use crate::timers;
 
 /// The reaction a canonical state maps to (SPEC §6), if any.
 pub fn reaction_for(kind: SessionKind, session: SessionAxis, pr: &PrAxis) -> Option<ReactionKey> {
@@ -74,6 +77,8 @@ pub(crate) struct ReactionContext<'a> {
     pub ci_log: Option<&'a str>,
     /// The step is a tick (re-deliveries happen on ticks).
     pub tick: bool,
+    /// The thresholds in force.
+    pub thresholds: &'a Thresholds,
 }
 
 /// Updates the policy state and appends the reaction effects of one step.
@@ -127,7 +132,7 @@ pub(crate) fn react(
             if cfg.enabled
                 && cfg.action == ReactionAction::SendToAgent
                 && !t.escalated
-                && cx.now.since(t.first_attempt_at) >= after
+                && timers::escalation_due(cx.now, t.first_attempt_at, late(cx.thresholds, after))
             {
                 t.escalated = true;
                 effects.push(escalation(cx, key, t));
@@ -191,19 +196,38 @@ fn dispatch(
     }
 }
 
+/// `after`, or a tick interval more where that defect is planted.
+fn late(t: &Thresholds, after: Duration) -> Duration {
+    if defects::planted(t, Defect::EscalationLate) {
+        Duration(after.as_millis() + t.tick_interval.as_millis())
+    } else {
+        after
+    }
+}
+
 /// Inclusive bounds: attempts beyond `retries`, or `escalate_after` elapsed.
 pub fn budget_exhausted(t: &Tracker, cfg: &ReactionConfig, now: Timestamp) -> bool {
     cfg.retries.is_some_and(|r| t.attempts > r)
         || cfg
             .escalate_after
-            .is_some_and(|d| now.since(t.first_attempt_at) >= d)
+            .is_some_and(|d| timers::escalation_due(now, t.first_attempt_at, d))
 }
 
 fn escalation(cx: &ReactionContext<'_>, key: ReactionKey, t: &Tracker) -> Effect {
-    let message = format!(
-        "Reaction {key} escalated after {} attempt(s) since {} ms: the agent needs a human.",
-        t.attempts, t.first_attempt_at.0
-    );
+    // Says which budget ran out, never an instant: a notification is a
+    // function of the record's facts, not of how old they are.
+    let cfg = cx.table.get(key);
+    let why = match (cfg.retries, cfg.escalate_after) {
+        (Some(r), _) if t.attempts > r => {
+            format!("{} attempt(s) exceeded its {r} retries", t.attempts)
+        }
+        (_, Some(after)) => format!(
+            "{after} passed since its first attempt ({} attempt(s))",
+            t.attempts
+        ),
+        _ => format!("{} attempt(s)", t.attempts),
+    };
+    let message = format!("Reaction {key} escalated: {why}; the agent needs a human.");
     notification(
         cx,
         key,

@@ -9,8 +9,10 @@ use super::input::{
 use super::reactions::{react, ReactionContext};
 use crate::config::{Config, Thresholds};
 use crate::decide::{self, activity, quarantine, Advance, Evidence, Verdict};
+use crate::defects::{self, Defect};
 use crate::domain::*;
 use crate::time::Timestamp;
+use crate::timers;
 
 /// What one step decided: effects in the order the driver must run them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -220,6 +222,7 @@ pub fn step_into(
                 .ci_log_tail
                 .as_deref(),
             tick: matches!(input.event, Event::Tick),
+            thresholds: &cfg.thresholds,
         };
         react(&cx, &mut d.policy, effects);
     }
@@ -239,10 +242,11 @@ fn on_runtime(d: &mut Draft<'_>, obs: &RuntimeObservation, now: Timestamp, t: &T
     if d.session.state.is_terminal() {
         return;
     }
-    let recent = decide::recent_activity(&d.activity, now, t.recent_activity_window);
+    let recent = decide::recent_activity(&d.activity, now, t);
     let verdict = decide::liveness(obs.runtime, obs.process, recent);
     if d.session.state == SessionState::NotStarted {
-        let in_grace = now.since(spawned_at) < t.spawn_grace;
+        let in_grace = timers::in_startup_grace(now, spawned_at, t)
+            && !defects::planted(t, Defect::IgnoredGrace);
         if in_grace && obs.runtime == Probe::Alive && obs.process != Probe::Failed {
             // The agent has not started yet: nothing changes on the session axis.
             return;
@@ -297,8 +301,9 @@ fn on_ambiguous(
             d.detecting = Some(q);
         }
         Advance::Detecting(q) => {
-            let escalated =
-                d.session.state == SessionState::Stuck && d.session.reason.is_liveness_owned();
+            let escalated = d.session.state == SessionState::Stuck
+                && d.session.reason.is_liveness_owned()
+                && !defects::planted(t, Defect::StuckFallsBack);
             // Never back from stuck to detecting: same evidence may only advance.
             let state = if escalated {
                 SessionState::Stuck
@@ -481,7 +486,7 @@ fn on_tick(d: &mut Draft<'_>, now: Timestamp, t: &Thresholds) {
         return;
     }
     if let Some(q) = d.detecting {
-        if now.since(q.started_at) >= t.quarantine_max_duration {
+        if timers::quarantine_overdue(now, q.started_at, t) {
             d.session = SessionAxis {
                 state: SessionState::Stuck,
                 reason: d.session.reason,

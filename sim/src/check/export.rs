@@ -23,7 +23,7 @@
 //! - crash-after faults share one restart latency.
 
 use super::fixtures::{self, RaceFact, Scale, ScmFact, HOSTILE_COMMENT, HOSTILE_LOG, RACES};
-use super::model::{Action, CheckModel, Foreign, OpOutcome, State};
+use super::model::{Action, CheckModel, Foreign, OpOutcome, SmEvent, State};
 use crate::scenario::{
     self, ActionKind, ActivityFact, CommentSpec, CrashSpec, FaultKind, FaultSpec, KillSpec,
     Latency, Observers, PrSpec, ProbeFact, ProjectRef, RaceSpec, Scenario, SessionRef, SessionSpec,
@@ -79,6 +79,7 @@ pub fn describe(a: &Action) -> String {
             foreign_name(*f)
         ),
         Action::Reclaim(i) => format!("{}: reaper reclaims the terminal runtime", s(i)),
+        Action::Sm(i, e) => format!("{}: session manager writes {}", s(i), sm_event_name(*e)),
         Action::Crash => "daemon CRASH".into(),
         Action::Restart => "daemon restart (recover intents)".into(),
         Action::Tick => "tick (+1m)".into(),
@@ -183,9 +184,11 @@ pub fn summary(s: &State) -> String {
     parts.join("  ")
 }
 
-/// The readable timeline of a path.
+/// The readable timeline of a path (model time counts the ticks so far:
+/// the state keeps only ages, not a clock).
 pub fn timeline(path: &[(State, Option<Action>)]) -> String {
     let mut out = String::new();
+    let mut minutes = 0u32;
     for (k, (state, action)) in path.iter().enumerate() {
         let Some(a) = action else {
             continue;
@@ -194,10 +197,13 @@ pub fn timeline(path: &[(State, Option<Action>)]) -> String {
         out.push_str(&format!(
             "  {:>3}. [t={}m] {:<52} => {}\n",
             k + 1,
-            state.clock,
+            minutes,
             describe_in(state, a),
             summary(next)
         ));
+        if *a == Action::Tick {
+            minutes += 1;
+        }
     }
     if let Some(b) = path.last().and_then(|(s, _)| s.broken.as_ref()) {
         for line in b.detail.lines() {
@@ -533,6 +539,16 @@ pub fn scenario(model: &CheckModel, name: &str, path: &[(State, Option<Action>)]
                 });
                 scripted(&mut steps, &mut t, StepAction::World(w));
             }
+            Action::Sm(i, SmEvent::Kill(kind)) => {
+                let step = StepAction::Kill(KillSpec {
+                    session: sref(i),
+                    kind,
+                });
+                scripted(&mut steps, &mut t, step);
+            }
+            Action::Sm(..) => {
+                gap("a session-manager record write of the observe profile's environment has no scripted step".into());
+            }
             Action::Reclaim(_) => {
                 gap("the reaper's reclaim of a terminal runtime has no scripted step".into());
             }
@@ -607,8 +623,8 @@ pub fn scenario(model: &CheckModel, name: &str, path: &[(State, Option<Action>)]
     let scenario = Scenario {
         name: name.to_owned(),
         description: format!(
-            "Counterexample found by `ao-sim check` ({} session(s), {} tick(s)).",
-            model.sessions, model.ticks
+            "Counterexample found by `ao-sim check` ({} session(s)).",
+            model.sessions
         ),
         seed: 1,
         until: Some(Duration(until)),
@@ -658,5 +674,13 @@ fn foreign_name(f: Foreign) -> String {
         Foreign::None => "nothing".into(),
         Foreign::Workspace => "the workspace path".into(),
         Foreign::Runtime(k) => format!("runtime name r{k}"),
+    }
+}
+
+fn sm_event_name(e: SmEvent) -> String {
+    match e {
+        SmEvent::Kill(kind) => format!("kill_requested({kind})"),
+        SmEvent::Reopen => "reopened".into(),
+        SmEvent::Complete => "spawn_completed".into(),
     }
 }

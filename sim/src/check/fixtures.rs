@@ -16,8 +16,13 @@ use ao_core::lcm::{
 use ao_core::time::{Duration, Timestamp};
 use std::collections::BTreeMap;
 
-/// One model time unit (a Tick advances the clock by one).
+/// One model time unit: a Tick ages every stored instant by one.
 pub const UNIT: Duration = Duration::mins(1);
+
+/// The model's fixed now: time passing ages stored instants instead of
+/// moving the clock, so every input happens at this instant. It is far from
+/// the epoch, so no age the model keeps saturates at zero.
+pub const NOW: Timestamp = Timestamp(1_000 * UNIT.as_millis());
 
 /// Every session slot uses the same interned id: a slot's state never names
 /// another slot, so permuting slots is a symmetry (see `Representative`).
@@ -42,11 +47,6 @@ pub fn session_id() -> SessionId {
 /// The project id.
 pub fn project_id() -> ProjectId {
     ProjectId(PROJECT.to_owned())
-}
-
-/// The model clock as a timestamp.
-pub fn at(clock: u8) -> Timestamp {
-    Timestamp(u64::from(clock) * UNIT.as_millis())
 }
 
 /// A handle from one of the fixed names (`None` only for a blank name).
@@ -83,19 +83,37 @@ fn units(n: u64, cmp: Cmp, scale: Scale) -> Duration {
     })
 }
 
+/// The recent-activity window, in units.
+const RECENT: u64 = 1;
+/// The startup grace, in units.
+const GRACE: u64 = 2;
+/// The quarantine's longest episode, in units.
+const QUARANTINE: u64 = 3;
+/// Every duration escalation window, in units.
+const ESCALATION: u64 = 4;
+
 #[derive(Clone, Copy)]
 enum Cmp {
     AtMost,
     Reaches,
 }
 
-/// Ticks a run needs before every timed reachability target is in reach:
-/// the bot-comment reaction escalates after 1 unit ([`overrides`]), and
-/// confirming a death takes 2 probes, which pacing puts one tick apart. A
-/// run with fewer ticks is scoped: those targets are outside it, not failures.
-pub const TIMED_TARGET_TICKS: u8 = 1;
-
-/// The model's configuration overrides.
+/// The model's configuration: the daemon's defaults scaled to small whole
+/// units, in the same order (one unit stands for a reaper interval):
+///
+/// | threshold | default | model |
+/// |---|---|---|
+/// | reaper / SCM poll / tick interval | 30 s / 60 s / 30 s | any number per unit (unpaced) |
+/// | recent-activity window | 60 s | 1 unit |
+/// | startup grace | 120 s | 2 units |
+/// | quarantine: attempts, duration | 3, 5 min | 3, 3 units |
+/// | death confirmations | 2 | 2 |
+/// | escalation windows (merge-conflicts, changes-requested, bugbot, agent-idle) | 15–30 min | 4 units |
+/// | retries (ci-failed, agent-idle) | 2, 2 | 1, 1 |
+///
+/// Observations are not paced: any number of probes, signals and SCM facts
+/// may arrive inside one unit, so several fall inside a grace period, a
+/// quarantine episode and an escalation window, as in the daemon.
 pub fn overrides(scale: Scale) -> ConfigOverrides {
     let reaction = |retries: Option<u32>, after: Option<u64>| ReactionOverride {
         retries,
@@ -104,11 +122,19 @@ pub fn overrides(scale: Scale) -> ConfigOverrides {
     };
     let mut reactions = BTreeMap::new();
     reactions.insert(ReactionKey::CiFailed, reaction(Some(1), None));
-    reactions.insert(ReactionKey::ChangesRequested, reaction(None, Some(2)));
-    // One unit: a duration escalation is in reach of a one-tick run.
-    reactions.insert(ReactionKey::BugbotComments, reaction(None, Some(1)));
-    reactions.insert(ReactionKey::MergeConflicts, reaction(None, Some(2)));
-    reactions.insert(ReactionKey::AgentIdle, reaction(Some(1), Some(3)));
+    reactions.insert(
+        ReactionKey::ChangesRequested,
+        reaction(None, Some(ESCALATION)),
+    );
+    reactions.insert(
+        ReactionKey::BugbotComments,
+        reaction(None, Some(ESCALATION)),
+    );
+    reactions.insert(
+        ReactionKey::MergeConflicts,
+        reaction(None, Some(ESCALATION)),
+    );
+    reactions.insert(ReactionKey::AgentIdle, reaction(Some(1), Some(ESCALATION)));
     let mut projects = BTreeMap::new();
     projects.insert(
         project_id(),
@@ -123,11 +149,11 @@ pub fn overrides(scale: Scale) -> ConfigOverrides {
     );
     ConfigOverrides {
         thresholds: ThresholdOverrides {
-            recent_activity_window: Some(units(1, Cmp::AtMost, scale)),
+            recent_activity_window: Some(units(RECENT, Cmp::AtMost, scale)),
             death_confirmations: Some(2),
-            spawn_grace: Some(units(2, Cmp::Reaches, scale)),
+            spawn_grace: Some(units(GRACE, Cmp::Reaches, scale)),
             quarantine_max_attempts: Some(3),
-            quarantine_max_duration: Some(units(3, Cmp::Reaches, scale)),
+            quarantine_max_duration: Some(units(QUARANTINE, Cmp::Reaches, scale)),
             ..ThresholdOverrides::default()
         },
         reactions,
@@ -368,19 +394,29 @@ mod tests {
     use super::*;
     use ao_core::WireEnum;
 
-    /// [`TIMED_TARGET_TICKS`] follows the thresholds it is derived from.
+    /// The scaled thresholds keep the defaults' order (reaper < grace <
+    /// quarantine duration < every escalation window), so no timer the
+    /// daemon runs is out of order in the model.
     #[test]
-    fn timed_targets_fit_in_their_ticks() {
+    fn scaled_thresholds_keep_the_defaults_order() {
         let cfg = config().expect("the model configuration resolves");
-        let table = cfg.reactions_for(&project_id());
-        let soonest = ReactionKey::ALL
-            .iter()
-            .filter_map(|k| table.get(*k).escalate_after)
-            .map(|d| d.as_millis().div_ceil(UNIT.as_millis()))
-            .min();
-        let ticks = u64::from(TIMED_TARGET_TICKS);
-        assert_eq!(soonest, Some(ticks));
-        // One paced probe per tick: the clock values 0..=ticks hold the confirmations.
-        assert_eq!(u64::from(cfg.thresholds.death_confirmations), ticks + 1);
+        let defaults = Config::resolve(&ConfigOverrides::default()).expect("defaults resolve");
+        for c in [&cfg, &defaults] {
+            let t = &c.thresholds;
+            let table = c.reactions_for(&project_id());
+            let windows: Vec<Duration> = ReactionKey::ALL
+                .iter()
+                .filter_map(|k| table.get(*k).escalate_after)
+                .collect();
+            assert!(!windows.is_empty());
+            assert!(t.reaper_interval <= t.recent_activity_window || c == &cfg);
+            assert!(t.recent_activity_window < t.spawn_grace);
+            assert!(t.spawn_grace < t.quarantine_max_duration);
+            assert!(
+                windows.iter().all(|w| t.quarantine_max_duration < *w),
+                "{windows:?}"
+            );
+        }
+        assert_eq!(cfg.thresholds.recent_activity_window, UNIT);
     }
 }

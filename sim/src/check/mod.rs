@@ -1,37 +1,43 @@
-//! `ao-sim check`: exhaustive model checking of the core with stateright.
+//! `ao-sim check`: exhaustive model checking of the core with stateright,
+//! over all of time.
 //!
 //! The model ([`model::CheckModel`]) holds N interchangeable sessions (their
 //! store records, the fakes, the SM operation in flight and the pending
-//! delivery of the last step's send), a bounded clock and the daemon's up/down
-//! flag. Every fact, fault, command, crash/restart and tick that can happen
-//! next is an action; `next_state` drives the real core and records every
-//! broken SPEC §7 property. Each property is its own `always`; the SPEC's
-//! reachability list is checked as `sometimes`, so a clean run also shows the
-//! model reaches what it should. A violation is re-checked alone with a
-//! single-threaded BFS for a minimal path, printed as a timeline and exported
-//! as a scenario that `ao-sim run` replays.
+//! delivery of the last step's send) and the daemon's up/down flag. Every
+//! fact, fault, command, crash/restart and the passing of time can happen
+//! next; `next_state` drives the real core and records every broken SPEC §7
+//! property. Each property is its own `always`; the SPEC's reachability list
+//! is checked as `sometimes`, so a clean run also shows the model reaches what
+//! it should. A violation is re-checked alone with a single-threaded BFS for a
+//! minimal path, printed as a timeline and exported as a scenario that
+//! `ao-sim run` replays.
 //!
-//! Time is abstract: one tick is one minute; the configuration is scaled so
-//! every threshold is a few ticks ([`fixtures::overrides`]). Observations are
-//! paced like the daemon's pollers: each source (probe, activity, SCM, a
-//! racing writer) reports at most once per session per tick, while commands,
-//! SM outcomes, crashes, deliveries and world changes interleave freely. An
-//! observation that changes nothing is a self-loop (its state could only do
-//! less than its parent). `--unpaced` lifts the pacing; the space then only
-//! closes under a depth bound.
+//! Time has no horizon. The model's now never moves: a tick ages every stored
+//! instant by one unit, and an age past the largest threshold that reads it is
+//! cut off (`ao_core::timers::extrapolate`, the clock extrapolation of
+//! timed-automata checkers), so time passing reaches a fixpoint and the space
+//! is finite. The configuration keeps the defaults' order at small integers
+//! ([`fixtures::overrides`]); observations are unpaced (any number inside a
+//! unit), so they arrive as often relative to every timer as in the daemon.
 //!
-//! Scale: the default horizon is one tick ([`DEFAULT_TICKS`]), the longest
-//! whose full one-session space closes in minutes (74.9 M unique states,
-//! about ten on 2 cores) and long enough to reach every timed target. Longer
-//! horizons multiply the space (the axes the SPEC keeps isolated multiply:
-//! the record alone takes hundreds of thousands of values under
-//! observations), so they are checked either depth-bounded (BFS: a
-//! depth-bounded DFS would miss states first met at the bound) or scoped by
-//! a profile ([`model::Profile`]) — `manage` (every command, outcome, crash
-//! and world change with a few facts) and `observe` (every fact, signal and
-//! racing write; operations succeed). `--ticks 0` closes the full alphabet at
-//! one instant in seconds (the timed reachability targets are then out of
-//! scope, see [`fixtures::TIMED_TARGET_TICKS`]).
+//! The default run is a composition ([`check_composed`]): the full product of
+//! every observation with every operation, failure, crash and world change
+//! does not fit in minutes, so two exhaustive runs split it along the seam
+//! between the reducer and the session manager, with the seam checked
+//! (assume-guarantee):
+//! - `observe`: every probe pair, signal, SCM fact, race, tick and crash, with
+//!   the session manager as an environment writing any record event it can
+//!   write, at any time ([`model::SmEvent`]);
+//! - `manage`: every command, outcome, crash, world change and collision,
+//!   with the observations that change what the session manager sees of a
+//!   record (the agent starting, a confirmed death).
+//!
+//! Each run checks the seam it relies on: in `observe`, that observations
+//! change the session manager's view only as `manage`'s observations can
+//! ([`props::INTERFACE`]); in `manage`, that the session manager's record
+//! writes lie in the environment `observe` offers. A property holds when it
+//! holds in both; a target is reached when either reaches it. `--profile
+//! full` runs the product itself (bounded with `--depth` or `--timeout`).
 //!
 //! Speed: stateright looks every property up by name on every state, so a run
 //! registers one `always` for the SPEC list (when it stops at the first
@@ -58,11 +64,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-
-/// The default time horizon: the longest whose full one-session space closes
-/// in minutes (one tick: 74.9 M unique states; two are an order of magnitude
-/// more), and enough to reach every timed target ([`fixtures::TIMED_TARGET_TICKS`]).
-pub const DEFAULT_TICKS: u8 = fixtures::TIMED_TARGET_TICKS;
 
 /// Command-line arguments of `ao-sim check`.
 #[derive(Clone, Debug, clap::Args)]
@@ -95,30 +96,29 @@ pub struct CheckArgs {
     /// Fail unless at least this many unique states were explored (the CI gate).
     #[arg(long)]
     pub min_states: Option<usize>,
-    /// Clock bound in ticks (1 tick = 1 minute of model time).
-    #[arg(long, default_value_t = DEFAULT_TICKS)]
-    pub ticks: u8,
     /// Restores per session (0..=2).
     #[arg(long, default_value_t = 1)]
     pub restores: u8,
     /// Check a deliberately wrong supervisor (see `--mutant list`).
     #[arg(long)]
     pub mutant: Option<String>,
-    /// What the model offers: `full` (everything), `small` (one probe pair per
-    /// liveness row, fewer facts), `observe` (every fact, signal, race and
-    /// tick; operations always succeed; no crash, kill, restore, cleanup or
-    /// world change) or `manage` (every command, outcome, crash and world
-    /// change with a few facts).
-    #[arg(long, default_value = "full", value_parser = ["full", "small", "observe", "manage"])]
+    /// What to explore: `composed` (the default: the `observe` and `manage`
+    /// runs with their seam checked, which together cover the full product),
+    /// `observe` (every observation and crash, the session manager as an
+    /// environment writing its record events at any time), `manage` (every
+    /// command, outcome, crash, world change and collision, the observations
+    /// the session manager can see), `full` (the product itself: bound it with
+    /// --depth or --timeout) or `small` (a cut-down product for quick runs).
+    #[arg(long, default_value = "composed", value_parser = ["composed", "full", "small", "observe", "manage"])]
     pub profile: String,
     /// Record writes never fail (excludes store-write failures from the model).
     #[arg(long)]
     pub reliable_store: bool,
-    /// Let every observation source (probe, activity, SCM, racing writer)
-    /// report any number of times per tick instead of once, as the daemon's
-    /// pollers do; the space then no longer closes (bound it with --depth).
+    /// Let each observation source (probe, activity, SCM, racing writer)
+    /// report at most once per session per time unit, like pollers on a
+    /// fixed interval (by default they may report any number of times).
     #[arg(long)]
-    pub unpaced: bool,
+    pub paced: bool,
     /// Explore the rest of the space after the first violation.
     #[arg(long)]
     pub keep_going: bool,
@@ -132,8 +132,6 @@ pub struct CheckArgs {
 pub struct CheckOptions {
     /// Sessions (1..=3).
     pub sessions: usize,
-    /// Clock bound in ticks.
-    pub ticks: u8,
     /// Restores per session.
     pub restores: u8,
     /// Maximum actions per path.
@@ -154,8 +152,8 @@ pub struct CheckOptions {
     pub progress: bool,
     /// Record writes never fail.
     pub reliable_store: bool,
-    /// Observation sources report any number of times per tick.
-    pub unpaced: bool,
+    /// Each observation source reports at most once per time unit.
+    pub paced: bool,
     /// The facts offered.
     pub profile: model::Profile,
 }
@@ -164,7 +162,6 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             sessions: 1,
-            ticks: DEFAULT_TICKS,
             restores: 1,
             depth: None,
             threads: default_threads(),
@@ -175,7 +172,7 @@ impl Default for CheckOptions {
             minimize: true,
             progress: false,
             reliable_store: false,
-            unpaced: false,
+            paced: false,
             profile: model::Profile::Full,
         }
     }
@@ -203,6 +200,8 @@ pub enum Verdict {
 pub struct Counterexample {
     /// The property's name.
     pub property: &'static str,
+    /// The profile whose run found it (its model replays the path).
+    pub profile: model::Profile,
     /// The path, action by action.
     pub path: Vec<(State, Option<Action>)>,
     /// The path is the shortest (a single-threaded BFS found it).
@@ -226,8 +225,7 @@ pub struct CheckReport {
     pub verdicts: Vec<(&'static str, Verdict)>,
     /// Violations.
     pub counterexamples: Vec<Counterexample>,
-    /// A scoped run (a profile, or too few ticks for the timed targets): some
-    /// reachability targets are out of its scope.
+    /// A scoped run (a profile): some reachability targets are out of its scope.
     pub scoped: bool,
 }
 
@@ -244,11 +242,63 @@ impl CheckReport {
     }
 }
 
+/// The profiles the default run composes, in the order they run.
+pub const COMPOSITION: [model::Profile; 2] = [model::Profile::Observe, model::Profile::Manage];
+
+/// The default check: the runs of [`COMPOSITION`] (see the module docs), one
+/// after the other, and one report: a property holds when it holds in every
+/// part, a target is reached when some part reaches it, and the whole is
+/// exhaustive when every part is. Each part's own report comes with it.
+pub fn check_composed(
+    opts: &CheckOptions,
+) -> Result<(CheckReport, Vec<(model::Profile, CheckReport)>), model::ModelError> {
+    let mut parts = Vec::new();
+    for profile in COMPOSITION {
+        let report = check(&CheckOptions {
+            profile,
+            ..opts.clone()
+        })?;
+        let stop = opts.stop_at_violation && !report.counterexamples.is_empty();
+        parts.push((profile, report));
+        if stop {
+            break;
+        }
+    }
+    let all_ran = parts.len() == COMPOSITION.len();
+    let mut whole = CheckReport {
+        total: parts.iter().map(|(_, r)| r.total).sum(),
+        unique: parts.iter().map(|(_, r)| r.unique).sum(),
+        max_depth: parts.iter().map(|(_, r)| r.max_depth).max().unwrap_or(0),
+        elapsed: parts.iter().map(|(_, r)| r.elapsed).sum(),
+        exhaustive: all_ran && parts.iter().all(|(_, r)| r.exhaustive),
+        verdicts: Vec::new(),
+        counterexamples: parts
+            .iter()
+            .flat_map(|(_, r)| r.counterexamples.iter().cloned())
+            .collect(),
+        scoped: false,
+    };
+    if let Some((_, first)) = parts.first() {
+        for (k, (name, _)) in first.verdicts.iter().enumerate() {
+            let all: Vec<Verdict> = parts.iter().map(|(_, r)| r.verdicts[k].1).collect();
+            let verdict = if all.contains(&Verdict::Violated) {
+                Verdict::Violated
+            } else if all.contains(&Verdict::Reached) {
+                Verdict::Reached
+            } else {
+                all[0]
+            };
+            whole.verdicts.push((*name, verdict));
+        }
+    }
+    Ok((whole, parts))
+}
+
 /// Builds the model for `opts`.
 pub fn build_model(opts: &CheckOptions) -> Result<CheckModel, model::ModelError> {
-    let mut m = CheckModel::new(opts.sessions, opts.ticks, opts.restores, opts.mutant)?;
+    let mut m = CheckModel::new(opts.sessions, opts.restores, opts.mutant)?;
     m.reliable_store = opts.reliable_store;
-    m.paced = !opts.unpaced;
+    m.paced = opts.paced;
     m.alphabet = model::Alphabet::new(opts.profile);
     m.merge_always = opts.stop_at_violation;
     m.fresh_run();
@@ -335,22 +385,23 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, model::ModelError> {
         .as_ref()
         .and_then(|path| path.last_state().broken.as_ref())
         .map_or(0, |b| b.mask);
-    for (id, name) in props::ALWAYS {
-        let broke_in_merged = merged_mask & (1 << (*id as u32)) != 0;
+    for (bit, name) in props::always_bits() {
+        let broke_in_merged = merged_mask & bit != 0;
         let found = discoveries
-            .get(*name)
+            .get(name)
             .or_else(|| merged.filter(|_| broke_in_merged));
         let Some(path) = found else {
-            verdicts.push((*name, Verdict::Holds));
+            verdicts.push((name, Verdict::Holds));
             continue;
         };
-        verdicts.push((*name, Verdict::Violated));
+        verdicts.push((name, Verdict::Violated));
         let (path, minimal) = match opts.minimize.then(|| minimal_path(&model, name, opts)) {
             Some(Some(short)) => (short, true),
             _ => (path.clone().into_vec(), false),
         };
         counterexamples.push(Counterexample {
             property: name,
+            profile: opts.profile,
             path,
             minimal,
         });
@@ -372,7 +423,7 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, model::ModelError> {
         exhaustive,
         verdicts,
         counterexamples,
-        scoped: opts.profile != model::Profile::Full || opts.ticks < fixtures::TIMED_TARGET_TICKS,
+        scoped: opts.profile != model::Profile::Full,
     })
 }
 
@@ -429,7 +480,6 @@ pub fn cli(args: &CheckArgs) -> ExitCode {
     }
     let opts = CheckOptions {
         sessions: args.sessions,
-        ticks: args.ticks,
         restores: args.restores,
         depth: args.depth,
         threads: args.threads.unwrap_or_else(default_threads),
@@ -440,10 +490,10 @@ pub fn cli(args: &CheckArgs) -> ExitCode {
         minimize: true,
         progress: true,
         reliable_store: args.reliable_store,
-        unpaced: args.unpaced,
+        paced: args.paced,
         profile: match args.profile.as_str() {
             "small" => model::Profile::Small,
-            "observe" => model::Profile::Observe,
+            "observe" | "composed" => model::Profile::Observe,
             "manage" => model::Profile::Manage,
             _ => model::Profile::Full,
         },
@@ -466,12 +516,13 @@ pub fn cli(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let composed = args.profile == "composed";
     println!(
-        "ao-sim check: {} session(s), {} tick(s), {} restore(s) per session, {:?} profile, {}, {} thread(s){}{}{}{}",
+        "ao-sim check: {} session(s), all of time ({}), {} restore(s) per session, {} profile, {}, {} thread(s){}{}{}{}",
         opts.sessions,
-        opts.ticks,
+        if opts.paced { "paced observations" } else { "unpaced observations" },
         opts.restores,
-        opts.profile,
+        if composed { "composed (observe + manage)".to_owned() } else { format!("{:?}", opts.profile) },
         if opts.bfs || opts.depth.is_some() {
             "BFS"
         } else {
@@ -493,19 +544,38 @@ pub fn cli(args: &CheckArgs) -> ExitCode {
             ""
         },
     );
-    let report = match check(&opts) {
+    let run = if composed {
+        check_composed(&opts)
+    } else {
+        check(&opts).map(|r| (r, Vec::new()))
+    };
+    let (report, parts) = match run {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let code = print_report(&model, &report, args);
+    for (profile, r) in &parts {
+        println!(
+            "part {profile:?}: {} unique states ({} total) in {:.2}s, max depth {}, {}",
+            r.unique,
+            r.total,
+            r.elapsed.as_secs_f64(),
+            r.max_depth,
+            if r.exhaustive {
+                "exhaustive"
+            } else {
+                "NOT exhaustive"
+            }
+        );
+    }
+    let code = print_report(&opts, &report, args);
     let _ = std::io::stdout().flush();
     code
 }
 
-fn print_report(model: &CheckModel, r: &CheckReport, args: &CheckArgs) -> ExitCode {
+fn print_report(opts: &CheckOptions, r: &CheckReport, args: &CheckArgs) -> ExitCode {
     let mut out = String::new();
     let secs = r.elapsed.as_secs_f64();
     out.push_str(&format!(
@@ -561,7 +631,14 @@ fn print_report(model: &CheckModel, r: &CheckReport, args: &CheckArgs) -> ExitCo
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
                 .collect();
             let name = format!("check-{}-{}", k + 1, slug.trim_matches('-'));
-            let e = export::scenario(model, &name, &cx.path);
+            let model = build_model(&CheckOptions {
+                profile: cx.profile,
+                ..opts.clone()
+            });
+            let Ok(model) = model else {
+                continue;
+            };
+            let e = export::scenario(&model, &name, &cx.path);
             let file = dir.join(format!("{name}.yaml"));
             match export::to_yaml(&e).map(|y| std::fs::write(&file, y)) {
                 Ok(Ok(())) => out.push_str(&format!(
@@ -617,9 +694,9 @@ fn print_report(model: &CheckModel, r: &CheckReport, args: &CheckArgs) -> ExitCo
     ));
     if args.bench {
         out.push_str(&format!(
-            "bench: sessions={} ticks={} restores={} depth={} threads={} unique={} total={} secs={:.2} unique_per_sec={:.0} states_per_sec={:.0} max_depth={} peak_rss_mib={:.0} exhaustive={}\n",
+            "bench: sessions={} paced={} restores={} depth={} threads={} unique={} total={} secs={:.2} unique_per_sec={:.0} states_per_sec={:.0} max_depth={} peak_rss_mib={:.0} exhaustive={}\n",
             args.sessions,
-            args.ticks,
+            args.paced,
             args.restores,
             args.depth.map_or_else(|| "none".to_owned(), |d| d.to_string()),
             args.threads.unwrap_or_else(default_threads),

@@ -24,6 +24,7 @@ use ao_core::invariants::{
 use ao_core::lcm::{self, reaction_for, Effect, Event, Input, NotificationKind};
 use ao_core::sm::{self, Next, OpId, OpResult, Operation, Outcome, Progress};
 use ao_core::time::Timestamp;
+use ao_core::timers;
 use ao_core::WireEnum;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -163,8 +164,9 @@ pub struct Ghost {
     pub sends: [u8; REACTION_COUNT],
     /// Consecutive dead/dead/quiet observations.
     pub dead_streak: u8,
-    /// Clock at which the current quarantine episode began.
-    pub q_start: Option<u8>,
+    /// Ticks since the current quarantine episode began (saturating at the
+    /// quarantine's duration: older episodes are all alike).
+    pub q_age: Option<u8>,
     /// Consecutive identical ambiguous observations in the episode.
     pub q_same: u8,
     /// The last ambiguous evidence.
@@ -180,6 +182,75 @@ pub struct Used {
     pub kills: u8,
     /// Restores issued.
     pub restores: u8,
+}
+
+/// The bit a broken composition interface sets in [`Broken::mask`] (above
+/// every SPEC property's bit).
+pub const INTERFACE_BIT: u32 = 1 << 31;
+
+/// What the session manager can see of a record: everything a plan, an
+/// operation's record write, a reclaim or a world property reads. The
+/// composition of the observe and manage profiles rests on observations
+/// changing it only as the manage profile's own observations can
+/// ([`observation_keeps_interface`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmView<'a> {
+    /// Terminal (restorable, a cleanup candidate, reclaimable).
+    pub terminal: bool,
+    /// Still `not_started` (a record stuck spawning is a leak).
+    pub not_started: bool,
+    /// Handles, prompt, branch, agent session, spawn completion (but not the
+    /// CI log tail, which only reactions read).
+    pub handles: (
+        Option<&'a Handle>,
+        Option<&'a Handle>,
+        &'a str,
+        &'a str,
+        Option<&'a String>,
+        bool,
+    ),
+    /// Worker or orchestrator.
+    pub kind: SessionKind,
+}
+
+/// The session manager's view of `rec`.
+pub fn sm_view(rec: &SessionRecord) -> SmView<'_> {
+    let m = &rec.metadata;
+    SmView {
+        terminal: rec.is_terminal(),
+        not_started: rec.lifecycle.session.state == SessionState::NotStarted,
+        handles: (
+            m.runtime_handle.as_ref(),
+            m.workspace_path.as_ref(),
+            &m.branch,
+            &m.prompt,
+            m.agent_session_id.as_ref(),
+            m.spawned_at.is_some(),
+        ),
+        kind: rec.kind,
+    }
+}
+
+/// An observation may change the session manager's view only as the manage
+/// profile's observations can: not at all, by the agent starting (no longer
+/// `not_started`, still live), or by a confirmed death (terminated,
+/// `runtime_lost`, by a probe).
+pub fn observation_keeps_interface(
+    before: &SessionRecord,
+    event: &Event,
+    after: &SessionRecord,
+) -> bool {
+    let (b, a) = (sm_view(before), sm_view(after));
+    if b == a {
+        return true;
+    }
+    let same_handles = b.handles == a.handles && b.kind == a.kind;
+    let started = b.not_started && !a.not_started && !b.terminal && !a.terminal;
+    let died = !b.terminal
+        && a.terminal
+        && matches!(event, Event::Runtime(_))
+        && after.lifecycle.session.reason == ao_core::domain::SessionReason::RuntimeLost;
+    same_handles && (started || died)
 }
 
 /// One session slot.
@@ -348,8 +419,6 @@ pub struct Broken {
 /// The model state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct State {
-    /// Model time in units (1 unit = 1 minute).
-    pub clock: u8,
     /// The daemon is running.
     pub up: bool,
     /// The sessions, interchangeable.
@@ -368,6 +437,13 @@ impl State {
         self.broken
             .as_ref()
             .is_none_or(|b| b.mask & (1 << (p as u32)) == 0)
+    }
+
+    /// Whether the composition's interface held on the path to this state.
+    pub fn interface_holds(&self) -> bool {
+        self.broken
+            .as_ref()
+            .is_none_or(|b| b.mask & INTERFACE_BIT == 0)
     }
 
     fn any_pending(&self) -> bool {
@@ -447,12 +523,54 @@ pub enum Action {
     Foreign(u8, Foreign),
     /// The reaper reclaims a terminal session's runtime.
     Reclaim(u8),
+    /// The session manager, as the reducer's environment, writes one event
+    /// to the record (the observe profile's stand-in for real operations).
+    Sm(u8, SmEvent),
     /// The daemon crashes (in-memory state lost; the store is kept).
     Crash,
     /// The daemon restarts and recovers every intent.
     Restart,
     /// One unit of time passes; every live session gets a tick.
     Tick,
+}
+
+/// A record write the session manager can make, offered by the observe
+/// profile whenever no operation runs for the session: every event a real
+/// operation writes that a decision of the reducer reads, in any order,
+/// except that spawn completion comes only while a spawn or restore has not
+/// completed (the envelope the manage profile checks its real operations
+/// against). Hand-offs of handles (`released`, `adopted`) are left out: no
+/// decision of the reducer reads a handle but the restore's claim, which
+/// this environment always makes against the handle the record names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SmEvent {
+    /// Kill of this kind (a manual kill, a cleanup, a failed operation's errored mark).
+    Kill(KillKind),
+    /// A restore's claim of a terminal record.
+    Reopen,
+    /// Spawn (or restore) completed.
+    Complete,
+}
+
+impl SmEvent {
+    /// Every event the environment offers.
+    pub const ALL: [SmEvent; 5] = [
+        SmEvent::Kill(KillKind::Manual),
+        SmEvent::Kill(KillKind::Cleanup),
+        SmEvent::Kill(KillKind::Error),
+        SmEvent::Reopen,
+        SmEvent::Complete,
+    ];
+}
+
+/// Whether a session-manager event the store accepted lies in the envelope
+/// the observe profile offers ([`SmEvent`]): spawn completion only for a
+/// record whose spawn (or restore) has not completed yet.
+pub fn sm_event_in_envelope(before: &SessionRecord, event: &Event) -> bool {
+    match event {
+        Event::SpawnCompleted(_) => before.metadata.spawned_at.is_none() && !before.is_terminal(),
+        _ => true,
+    }
 }
 
 /// Which facts the model offers.
@@ -463,11 +581,15 @@ pub enum Profile {
     /// One probe pair per liveness row, fewer SCM facts and signals, two races:
     /// small enough for the mutant tests.
     Small,
-    /// The reducer alone: every fact, signal, race and tick, but operations
-    /// always succeed, no crash, no kill/restore/cleanup, no world change.
+    /// The reducer's side of the composition: every probe pair, signal, SCM
+    /// fact, race, tick and crash, with the session manager as an
+    /// environment that may write any of its record events at any time
+    /// ([`SmEvent`]) instead of running operations (the spawn still runs).
     Observe,
-    /// The session manager: every command, outcome, crash and world change,
-    /// with a few facts (healthy/dead/failed probes, two signals, CI failing, merged, a kill race).
+    /// The session manager's side: every command, outcome, crash, world
+    /// change and collision, with the only observations that change what
+    /// the session manager can see of a record (see [`sm_view`]): an active
+    /// signal (the agent starts) and dead probes (a confirmed death).
     Manage,
 }
 
@@ -484,12 +606,17 @@ pub struct Alphabet {
     pub races: Vec<u8>,
     /// Kill kinds a kill command uses.
     pub kills: Vec<KillKind>,
-    /// Operation failures and daemon crashes.
-    pub faults: bool,
+    /// Operation failures (failed and half-done actions).
+    pub failures: bool,
+    /// Daemon crashes (and restarts).
+    pub crashes: bool,
     /// Restore and cleanup commands (kills are listed in `kills`).
     pub commands: bool,
     /// World changes (process exits, runtime lost, workspace dirty).
     pub world: bool,
+    /// Session-manager record writes as free actions ([`SmEvent`]) instead
+    /// of commands run as real operations.
+    pub sm_events: bool,
 }
 
 impl Alphabet {
@@ -510,9 +637,11 @@ impl Alphabet {
                 scm: ScmFact::ALL.to_vec(),
                 races: (0..RACES.len() as u8).collect(),
                 kills: vec![KillKind::Manual, KillKind::Cleanup],
-                faults: true,
+                failures: true,
+                crashes: true,
                 commands: true,
                 world: true,
+                sm_events: false,
             },
             Profile::Small => Alphabet {
                 probes: vec![
@@ -541,22 +670,25 @@ impl Alphabet {
                 ],
                 races: vec![0, 3],
                 kills: vec![KillKind::Manual],
-                faults: true,
+                failures: true,
+                crashes: true,
                 commands: true,
                 world: true,
+                sm_events: false,
             },
             Profile::Observe => Alphabet {
                 kills: Vec::new(),
-                faults: false,
+                failures: false,
                 commands: false,
                 world: false,
+                sm_events: true,
                 ..Alphabet::new(Profile::Full)
             },
             Profile::Manage => Alphabet {
-                probes: vec![(Alive, Alive), (Dead, Dead), (Failed, Failed)],
-                activities: vec![(A::Active, true), (A::Idle, true)],
-                scm: vec![ScmFact::CiFailing, ScmFact::Merged],
-                races: vec![3],
+                probes: vec![(Dead, Dead)],
+                activities: vec![(A::Active, true)],
+                scm: Vec::new(),
+                races: Vec::new(),
                 ..Alphabet::new(Profile::Full)
             },
         }
@@ -592,6 +724,16 @@ pub(crate) struct FedOut {
 }
 
 impl Viol {
+    /// Records that an observation changed the session manager's view in a
+    /// way the manage profile cannot (the composition would be unsound).
+    fn interface(&mut self, detail: impl FnOnce() -> String) {
+        if self.mask & INTERFACE_BIT == 0 {
+            self.mask |= INTERFACE_BIT;
+            self.lines
+                .push((INTERFACE_BIT, format!("interface: {}", detail())));
+        }
+    }
+
     /// Adds what `other` saw, for properties not broken yet.
     fn merge(&mut self, other: &Viol) {
         for (bit, line) in &other.lines {
@@ -623,8 +765,6 @@ impl Viol {
 pub struct CheckModel {
     /// Number of sessions (1..=3).
     pub sessions: usize,
-    /// Clock bound in units.
-    pub ticks: u8,
     /// Restores per session.
     pub restores: u8,
     /// A deliberately wrong supervisor, or the real one.
@@ -758,11 +898,10 @@ pub enum ModelError {
 }
 
 impl CheckModel {
-    /// A model of `sessions` sessions, a clock bound of `ticks` units and
-    /// `restores` restores per session.
+    /// A model of `sessions` sessions and `restores` restores per session,
+    /// over all of time.
     pub fn new(
         sessions: usize,
-        ticks: u8,
         restores: u8,
         mutant: Option<Mutant>,
     ) -> Result<CheckModel, ModelError> {
@@ -778,9 +917,10 @@ impl CheckModel {
         }
         let bad = || ModelError::Bounds("a fixed handle is blank".into());
         let h = |name| fixtures::handle(name).ok_or_else(bad);
+        let mut cfg = fixtures::config()?;
+        cfg.thresholds.defect = mutant.and_then(Mutant::defect);
         Ok(CheckModel {
             sessions,
-            ticks,
             restores,
             mutant,
             only: None,
@@ -789,7 +929,7 @@ impl CheckModel {
             merge_always: false,
             reached: None,
             alphabet: Alphabet::new(Profile::Full),
-            cfg: fixtures::config()?,
+            cfg,
             sid: fixtures::session_id(),
             project: fixtures::project_id(),
             ws: h(fixtures::WORKSPACE)?,
@@ -806,8 +946,10 @@ impl CheckModel {
         self.mutant == Some(m)
     }
 
-    fn now(&self, s: &State) -> Timestamp {
-        fixtures::at(s.clock)
+    /// The model's now never moves: time passing ages the stored instants
+    /// instead (see [`Action::Tick`]).
+    fn now(&self) -> Timestamp {
+        fixtures::NOW
     }
 
     /// Whether an operation (own or cleanup) holds the slot.
@@ -852,7 +994,12 @@ impl CheckModel {
             action,
             sm::Action::SeedRecord(_) | sm::Action::Reduce { .. }
         );
-        if o != OpOutcome::Ok && !self.alphabet.faults {
+        let allowed = match o {
+            OpOutcome::Ok => true,
+            OpOutcome::Fail | OpOutcome::FailHalf => self.alphabet.failures,
+            OpOutcome::CrashAfter => self.alphabet.crashes,
+        };
+        if !allowed {
             return false;
         }
         match o {
@@ -945,6 +1092,14 @@ impl CheckModel {
                 if terminal && rec.metadata.runtime_handle.is_some() {
                     out.push(Action::Reclaim(n));
                 }
+                if self.alphabet.sm_events && !self.busy(s, i) {
+                    out.extend(
+                        SmEvent::ALL
+                            .into_iter()
+                            .filter(|e| self.sm_event_offered(rec, *e))
+                            .map(|e| Action::Sm(n, e)),
+                    );
+                }
                 if running && ready(Polled::ACTIVITY) {
                     out.extend(
                         self.alphabet
@@ -1027,7 +1182,7 @@ impl CheckModel {
                     workspace_path: self.ws.clone(),
                     runtime_handle: self.rts[0].clone(),
                     runtime_name: String::new(),
-                    at: Timestamp(0),
+                    at: self.now(),
                 };
                 let exists = n.slots[i].rec.is_some();
                 if let Ok(op) = sm::plan_spawn(req, &self.cfg, |_| exists) {
@@ -1113,6 +1268,11 @@ impl CheckModel {
             Action::RuntimeLost(i) => n.slots[usize::from(i)].rt = [Rt::Absent; 3],
             Action::WorkspaceDirty(i) => n.slots[usize::from(i)].ws = Ws::Dirty,
             Action::Foreign(i, f) => n.slots[usize::from(i)].foreign = f,
+            Action::Sm(i, e) => {
+                let i = usize::from(i);
+                let event = self.sm_event(n.slots[i].rec(), e);
+                self.feed(n, i, event, v);
+            }
             Action::Reclaim(i) => {
                 let i = usize::from(i);
                 let handle = n.slots[i]
@@ -1131,10 +1291,7 @@ impl CheckModel {
             Action::Crash => self.crash(n),
             Action::Restart => self.restart(n, v),
             Action::Tick => {
-                n.clock += 1;
-                for slot in &mut n.slots {
-                    slot.polled = Polled::default();
-                }
+                self.pass_time(n);
                 if n.up {
                     for i in 0..n.slots.len() {
                         if n.slots[i].rec.as_ref().is_some_and(|r| !r.is_terminal()) {
@@ -1385,6 +1542,33 @@ impl CheckModel {
         }
     }
 
+    /// Whether the environment offers `e` to `rec` now (a claim of a live
+    /// record, which the core refuses, is left out).
+    fn sm_event_offered(&self, rec: &SessionRecord, e: SmEvent) -> bool {
+        match e {
+            SmEvent::Kill(_) => true,
+            SmEvent::Reopen => rec.is_terminal(),
+            SmEvent::Complete => rec.metadata.spawned_at.is_none() && !rec.is_terminal(),
+        }
+    }
+
+    /// The record event standing for `e` on `rec`.
+    fn sm_event(&self, rec: Option<&SessionRecord>, e: SmEvent) -> Event {
+        match e {
+            SmEvent::Kill(kind) => Event::KillRequested { kind },
+            SmEvent::Reopen => Event::Reopened {
+                stopped: rec.and_then(|r| r.metadata.runtime_handle.clone()),
+            },
+            SmEvent::Complete => Event::SpawnCompleted(lcm::SpawnHandles {
+                workspace_path: self.ws.clone(),
+                runtime_handle: self.rts[0].clone(),
+                runtime_name: String::new(),
+                branch: "ao/s".into(),
+                agent_session_id: None,
+            }),
+        }
+    }
+
     /// The name something foreign holds.
     fn foreign_name(&self, f: Foreign) -> Option<Handle> {
         match f {
@@ -1442,7 +1626,7 @@ impl CheckModel {
         let Some(before) = n.slots[i].rec.clone() else {
             return;
         };
-        let now = self.now(n);
+        let now = self.now();
         // Writer 1: an ordinary feed (its send, if any, is delivered at once).
         self.feed(n, i, f1.event(), v);
         n.slots[i].pending = None;
@@ -1466,8 +1650,7 @@ impl CheckModel {
         };
         if p2.expected_revision == stored.revision {
             // Writer 1 changed nothing: writer 2's decision is current.
-            let clock = n.clock;
-            self.commit(&mut n.slots[i], clock, &before, &input, &d2, v);
+            self.commit(&mut n.slots[i], &before, &input, &d2, v);
             return;
         }
         // The store's CAS (the mutant store writes blindly).
@@ -1494,15 +1677,14 @@ impl CheckModel {
     }
 
     /// Feeds one input to slot `i`'s record through the real step. The step
-    /// and its checks are pure in the slot's record, ghost and pending send,
-    /// the clock and the event, so the outcome is memoized per thread.
+    /// and its checks are pure in the slot's record, ghost and pending send
+    /// and the event, so the outcome is memoized per thread.
     fn feed(&self, n: &mut State, i: usize, event: Event, v: &mut Viol) -> Fed {
-        let clock = n.clock;
         let slot = &mut n.slots[i];
         if slot.rec.is_none() {
             return Fed::Unknown;
         }
-        let key = digest(&(slot.rec_digest, slot.ghost, slot.pending, clock, &event));
+        let key = digest(&(slot.rec_digest, slot.ghost, slot.pending, &event));
         let out = memo::fed(key, || {
             let mut scratch = Slot {
                 rec: slot.rec.clone(),
@@ -1512,7 +1694,7 @@ impl CheckModel {
                 ..Slot::default()
             };
             let mut viol = Viol::default();
-            let fed = self.feed_fresh(&mut scratch, clock, event, &mut viol);
+            let fed = self.feed_fresh(&mut scratch, event, &mut viol);
             FedOut {
                 rec: scratch.rec,
                 rec_digest: scratch.rec_digest,
@@ -1531,13 +1713,13 @@ impl CheckModel {
     }
 
     /// [`Self::feed`] without the memo.
-    fn feed_fresh(&self, slot: &mut Slot, clock: u8, event: Event, v: &mut Viol) -> Fed {
+    fn feed_fresh(&self, slot: &mut Slot, event: Event, v: &mut Viol) -> Fed {
         let Some(rec) = slot.rec.clone() else {
             return Fed::Unknown;
         };
         let input = Input {
             session: self.sid.clone(),
-            at: fixtures::at(clock),
+            at: self.now(),
             event,
         };
         let mut decision = match lcm::step(&rec, &input, &self.cfg) {
@@ -1547,14 +1729,13 @@ impl CheckModel {
         if let Some(m) = self.mutant {
             mutant::mutate_decision(m, &self.cfg, &rec, &input, &mut decision);
         }
-        self.commit(slot, clock, &rec, &input, &decision, v)
+        self.commit(slot, &rec, &input, &decision, v)
     }
 
     /// Checks a decision, persists its patch and runs its effects.
     fn commit(
         &self,
         slot: &mut Slot,
-        clock: u8,
         before: &Arc<SessionRecord>,
         input: &Input,
         decision: &lcm::Decision,
@@ -1586,7 +1767,33 @@ impl CheckModel {
                 }
             }
         }
-        self.ghost_step(slot, clock, before, input, decision, after, v);
+        let observation = matches!(
+            input.event,
+            Event::Runtime(_)
+                | Event::Activity(_)
+                | Event::Scm(_)
+                | Event::Tick
+                | Event::DeliveryFailed { .. }
+        );
+        if !observation && written.is_some() && !sm_event_in_envelope(before, &input.event) {
+            v.interface(|| {
+                format!(
+                    "the session manager wrote {:?} outside the observe profile's envelope",
+                    input.event
+                )
+            });
+        }
+        if observation && !observation_keeps_interface(before, &input.event, after) {
+            v.interface(|| {
+                format!(
+                    "{:?} changed the session manager's view: {:?} -> {:?}",
+                    input.event,
+                    sm_view(before),
+                    sm_view(after)
+                )
+            });
+        }
+        self.ghost_step(slot, before, input, decision, after, v);
         for e in &decision.effects {
             if let Effect::SendToAgent { reaction, .. } = e {
                 slot.pending = Some(*reaction);
@@ -1602,11 +1809,9 @@ impl CheckModel {
     }
 
     /// Model-level properties over the step and the ghost counters.
-    #[allow(clippy::too_many_arguments)]
     fn ghost_step(
         &self,
         slot: &mut Slot,
-        clock: u8,
         before: &SessionRecord,
         input: &Input,
         decision: &lcm::Decision,
@@ -1690,8 +1895,7 @@ impl CheckModel {
         if let Event::Runtime(obs) = &input.event {
             if !before.is_terminal() && before.metadata.spawned_at.is_some() {
                 let bl = &before.lifecycle;
-                let recent =
-                    decide::recent_activity(&bl.activity, input.at, t.recent_activity_window);
+                let recent = decide::recent_activity(&bl.activity, input.at, t);
                 if obs.runtime == Probe::Dead && obs.process == Probe::Dead && !recent {
                     dead_observation = true;
                     g.dead_streak = g.dead_streak.saturating_add(1);
@@ -1708,7 +1912,7 @@ impl CheckModel {
                     && before
                         .metadata
                         .spawned_at
-                        .is_some_and(|at| input.at.since(at) < t.spawn_grace)
+                        .is_some_and(|at| timers::in_startup_grace(input.at, at, t))
                     && obs.runtime == Probe::Alive
                     && obs.process != Probe::Failed;
                 if let Some(reason) = decide::liveness(obs.runtime, obs.process, recent).reason() {
@@ -1737,9 +1941,9 @@ impl CheckModel {
             g.dead_streak = 0;
         }
         match (before.lifecycle.detecting.is_some(), la.detecting.is_some()) {
-            (false, true) => g.q_start = Some(clock),
+            (false, true) => g.q_age = Some(0),
             (_, false) => {
-                g.q_start = None;
+                g.q_age = None;
                 g.q_same = 0;
                 g.q_fp = None;
                 g.dead_streak = 0;
@@ -1748,9 +1952,7 @@ impl CheckModel {
         }
         if matches!(input.event, Event::Tick | Event::Runtime(_)) && detecting {
             let units = t.quarantine_max_duration.as_millis() / fixtures::UNIT.as_millis();
-            let age = g
-                .q_start
-                .map_or(0, |start| u64::from(clock.saturating_sub(start)));
+            let age = g.q_age.map_or(0, u64::from);
             if u32::from(g.q_same) >= t.quarantine_max_attempts || age >= units {
                 let same = g.q_same;
                 v.add(PropertyId::QuarantineEnds, || {
@@ -1767,6 +1969,12 @@ impl CheckModel {
     /// Only slots whose world changed since `prev` are checked again (unless
     /// the set of operations in flight changed: the leak rules depend on it).
     fn world_check(&self, prev: &State, n: &State, v: &mut Viol) {
+        // The observe profile's session manager is an environment that
+        // writes records without touching the world: world properties are
+        // the manage profile's to check.
+        if self.alphabet.sm_events {
+            return;
+        }
         let in_flight = |s: &State| {
             s.slots.iter().filter(|s| s.op.is_some()).count()
                 + s.cleanup.as_ref().map_or(0, |c| {
@@ -1863,114 +2071,80 @@ impl CheckModel {
         }
     }
 
-    /// Forgets what cannot influence the future: revisions, write times, and
-    /// timestamps past every threshold that reads them.
+    /// One unit of time passes. The clock does not move: every stored
+    /// instant ages by a unit instead, and ages past the largest threshold
+    /// that reads them are cut off (`timers::extrapolate`), so time passing
+    /// reaches a fixpoint and the space is finite without a horizon.
+    fn pass_time(&self, n: &mut State) {
+        let cap = self.units(self.cfg.thresholds.quarantine_max_duration);
+        for slot in &mut n.slots {
+            slot.polled = Polled::default();
+            if let Some(age) = &mut slot.ghost.q_age {
+                *age = age.saturating_add(1).min(cap);
+            }
+            slot.edit_rec(|r| {
+                timers::age_by(r, fixtures::UNIT);
+                timers::extrapolate(r, fixtures::NOW, &self.cfg);
+            });
+        }
+    }
+
+    /// A duration in whole model units (saturating).
+    fn units(&self, d: ao_core::time::Duration) -> u8 {
+        u8::try_from(d.as_millis() / fixtures::UNIT.as_millis()).unwrap_or(u8::MAX)
+    }
+
+    /// Forgets what cannot influence the future: revisions (only compared
+    /// within a step), the stored runtime axis (decisions read the probes),
+    /// which of active/ready/idle was stored (one activity for every
+    /// decision), and counts past the bound that reads them. Instants need
+    /// nothing here: every step writes them at the model's fixed now, and
+    /// only time passing ages them ([`Self::pass_time`]).
     fn normalize(&self, n: &mut State) {
-        let now = self.now(n);
         let t = &self.cfg.thresholds;
-        let table = self.cfg.reactions_for(&self.project);
-        let expired = |at: Timestamp, d: ao_core::time::Duration| now.since(at) >= d;
-        let cap = t.quarantine_max_attempts.max(t.death_confirmations);
+        let cap = ao_core::decide::quarantine::attempt_cap(t);
         for slot in &mut n.slots {
             let g = &mut slot.ghost;
             g.q_same = g.q_same.min(u8::try_from(cap).unwrap_or(u8::MAX));
             g.dead_streak = g
                 .dead_streak
                 .min(u8::try_from(t.death_confirmations).unwrap_or(u8::MAX));
-            if let Some(start) = slot.ghost.q_start {
-                if u64::from(n.clock - start) * fixtures::UNIT.as_millis()
-                    >= t.quarantine_max_duration.as_millis()
-                {
-                    slot.ghost.q_start = Some(0);
-                }
-            }
-            let Some(rec) = &mut slot.rec else {
+            let Some(rec) = &slot.rec else {
                 continue;
             };
-            let zero = Timestamp(0);
-            let stale_activity = |r: &SessionRecord| {
-                r.lifecycle
-                    .activity
-                    .last_activity_at
-                    .is_some_and(|at| at != zero && now.since(at) > t.recent_activity_window)
-            };
-            let stale_quarantine = |r: &SessionRecord| {
-                r.lifecycle.detecting.is_some_and(|q| {
-                    q.started_at != zero && expired(q.started_at, t.quarantine_max_duration)
-                })
-            };
-            let stale_spawn = |r: &SessionRecord| {
-                r.metadata
-                    .spawned_at
-                    .is_some_and(|at| at != zero && expired(at, t.spawn_grace))
-            };
-            let stale_tracker = |r: &SessionRecord| {
-                r.policy.iter().any(|(k, tr)| {
-                    tr.first_attempt_at != zero
-                        && table
-                            .get(k)
-                            .escalate_after
-                            .is_none_or(|d| expired(tr.first_attempt_at, d))
-                })
-            };
-            let over_attempts =
-                |r: &SessionRecord| r.lifecycle.detecting.is_some_and(|q| q.attempts > cap);
-            // Nothing reads the stored runtime axis (decisions use the probes),
-            // and active/ready/idle are one stored activity for every decision
-            // (recency and stickiness); a step's own writes are still checked.
             let abstracted = |r: &SessionRecord| {
                 let l = &r.lifecycle;
                 l.runtime != Lifecycle::seeded().runtime
                     || matches!(l.activity.state, ActivityState::Ready | ActivityState::Idle)
             };
-            let needed = rec.revision != 1
-                || abstracted(rec)
-                || over_attempts(rec)
-                || rec.created_at != zero
-                || rec.updated_at != zero
-                || stale_activity(rec)
-                || stale_quarantine(rec)
-                || stale_spawn(rec)
-                || stale_tracker(rec);
-            if !needed {
+            let over_attempts =
+                |r: &SessionRecord| r.lifecycle.detecting.is_some_and(|q| q.attempts > cap);
+            // The observe profile has no world: nothing there reads a handle
+            // (see [`SmEvent`]), so which ones a record names is forgotten.
+            let env = self.alphabet.sm_events;
+            let handles = |r: &SessionRecord| {
+                env && (r.metadata.runtime_handle.is_some() || r.metadata.workspace_path.is_some())
+            };
+            if rec.revision == 1 && !abstracted(rec) && !over_attempts(rec) && !handles(rec) {
                 continue;
             }
-            let r = Arc::make_mut(rec);
-            r.revision = 1;
-            r.lifecycle.runtime = Lifecycle::seeded().runtime;
-            if matches!(
-                r.lifecycle.activity.state,
-                ActivityState::Ready | ActivityState::Idle
-            ) {
-                r.lifecycle.activity.state = ActivityState::Active;
-            }
-            r.created_at = zero;
-            r.updated_at = zero;
-            if stale_activity(r) {
-                r.lifecycle.activity.last_activity_at = Some(zero);
-            }
-            if let Some(q) = &mut r.lifecycle.detecting {
-                q.attempts = q.attempts.min(cap);
-            }
-            if stale_quarantine(r) {
+            slot.edit_rec(|r| {
+                if env {
+                    r.metadata.runtime_handle = None;
+                    r.metadata.workspace_path = None;
+                }
+                r.revision = 1;
+                r.lifecycle.runtime = Lifecycle::seeded().runtime;
+                if matches!(
+                    r.lifecycle.activity.state,
+                    ActivityState::Ready | ActivityState::Idle
+                ) {
+                    r.lifecycle.activity.state = ActivityState::Active;
+                }
                 if let Some(q) = &mut r.lifecycle.detecting {
-                    q.started_at = zero;
+                    q.attempts = q.attempts.min(cap);
                 }
-            }
-            if stale_spawn(r) {
-                r.metadata.spawned_at = Some(zero);
-            }
-            for k in ReactionKey::ALL.iter().copied() {
-                let clear = |at: Timestamp| {
-                    at != zero && table.get(k).escalate_after.is_none_or(|d| expired(at, d))
-                };
-                if let Some(tr) = r.policy.slot(k) {
-                    if clear(tr.first_attempt_at) {
-                        tr.first_attempt_at = zero;
-                    }
-                }
-            }
-            slot.rec_digest = digest(&**rec);
+            });
         }
     }
 }
@@ -1981,7 +2155,6 @@ impl stateright::Model for CheckModel {
 
     fn init_states(&self) -> Vec<State> {
         vec![State {
-            clock: 0,
             up: true,
             slots: vec![Slot::default(); self.sessions],
             cleanup: None,
@@ -2019,13 +2192,14 @@ impl stateright::Model for CheckModel {
                 .iter()
                 .any(|x| x.op.is_some() || x.pending.is_some())
                 || s.cleanup.is_some();
-            if in_memory && self.alphabet.faults {
+            if in_memory && self.alphabet.crashes {
                 out.push(Action::Crash);
             }
         } else {
             out.push(Action::Restart);
         }
-        if s.clock < self.ticks && !s.any_pending() {
+        // Time always passes (but not between a step and the delivery of its send).
+        if !s.any_pending() {
             out.push(Action::Tick);
         }
     }

@@ -1,11 +1,13 @@
-//! Deliberately wrong supervisors: each [`Mutant`] wraps the real core (it is
-//! applied to the decision, the record or the fakes AFTER the real
-//! `lcm::step` ran) and breaks one property the way real supervisors shipped
-//! it. The checker must find every one (see `tests/check.rs`), which shows the
+//! Deliberately wrong supervisors. Most [`Mutant`]s wrap the real core (they
+//! are applied to the decision, the record or the fakes AFTER the real
+//! `lcm::step` ran); the timer ones plant a defect in the core's own logic
+//! ([`ao_core::defects`]). Each breaks one property the way real supervisors
+//! shipped it. The checker must find every one (see `tests/check.rs`), which shows the
 //! properties and the model are not vacuous.
 
 use ao_core::config::Config;
 use ao_core::decide;
+use ao_core::defects::Defect;
 use ao_core::domain::{PrState, Probe};
 use ao_core::domain::{
     ReactionAction, ReactionKey, SessionAxis, SessionReason, SessionRecord, SessionState,
@@ -40,11 +42,20 @@ pub enum Mutant {
     /// A create that met a name already taken is taken for a creation: the
     /// session adopts something that is not its own.
     AdoptsForeign,
+    /// The core ignores the startup grace (a planted core defect).
+    IgnoredGrace,
+    /// The core restarts a quarantine episode's clock when the evidence
+    /// changes (a planted core defect).
+    EpisodeClockReset,
+    /// The core lets `stuck` fall back to `detecting` (a planted core defect).
+    StuckFallsBack,
+    /// The core fires a duration escalation a tick late (a planted core defect).
+    EscalationLate,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 10] = [
+    pub const ALL: [Mutant; 14] = [
         Mutant::FailedProbeIsDeath,
         Mutant::OneDeadProbeTerminates,
         Mutant::CiFlapResetsBudget,
@@ -55,6 +66,10 @@ impl Mutant {
         Mutant::RestoreHalfOpen,
         Mutant::DestroysForeign,
         Mutant::AdoptsForeign,
+        Mutant::IgnoredGrace,
+        Mutant::EpisodeClockReset,
+        Mutant::StuckFallsBack,
+        Mutant::EscalationLate,
     ];
 
     /// Kebab-case name (CLI and reports).
@@ -70,6 +85,22 @@ impl Mutant {
             Mutant::RestoreHalfOpen => "restore-half-open",
             Mutant::DestroysForeign => "destroys-foreign",
             Mutant::AdoptsForeign => "adopts-foreign",
+            Mutant::IgnoredGrace => "ignored-grace",
+            Mutant::EpisodeClockReset => "episode-clock-reset",
+            Mutant::StuckFallsBack => "stuck-falls-back",
+            Mutant::EscalationLate => "escalation-late",
+        }
+    }
+
+    /// The core defect this variant plants (`None`: the variant wraps the
+    /// real core, or changes a fake).
+    pub fn defect(self) -> Option<Defect> {
+        match self {
+            Mutant::IgnoredGrace => Some(Defect::IgnoredGrace),
+            Mutant::EpisodeClockReset => Some(Defect::EpisodeClockReset),
+            Mutant::StuckFallsBack => Some(Defect::StuckFallsBack),
+            Mutant::EscalationLate => Some(Defect::EscalationLate),
+            _ => None,
         }
     }
 
@@ -138,11 +169,7 @@ pub fn mutate_decision(
             if live
                 && obs.runtime == Probe::Dead
                 && obs.process == Probe::Dead
-                && !decide::recent_activity(
-                    &rec.lifecycle.activity,
-                    input.at,
-                    cfg.thresholds.recent_activity_window,
-                ) =>
+                && !decide::recent_activity(&rec.lifecycle.activity, input.at, &cfg.thresholds) =>
         {
             if let Some(p) = patch_mut(d, rec, input) {
                 p.session = Some(SessionAxis {

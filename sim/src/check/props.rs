@@ -11,12 +11,29 @@ use stateright::Property;
 macro_rules! always {
     ($($f:ident => $id:ident, $label:literal;)*) => {
         $(fn $f(_: &CheckModel, s: &State) -> bool { s.holds(PropertyId::$id) })*
-        /// Every `always` property, with the [`PropertyId`] it checks.
+        /// Every SPEC `always` property, with the [`PropertyId`] it checks.
         pub const ALWAYS: &[(PropertyId, &str)] = &[$((PropertyId::$id, $label)),*];
         fn always_properties() -> Vec<Property<CheckModel>> {
-            vec![$(Property::always($label, $f)),*]
+            vec![
+                $(Property::always($label, $f),)*
+                Property::always(INTERFACE, |_, s: &State| s.interface_holds()),
+            ]
         }
     };
+}
+
+/// The composition's interface, a property of the model rather than of the
+/// SPEC: an observation changes what the session manager can see of a
+/// record ([`super::model::SmView`]) only as the manage profile's
+/// observations can (so checking the two profiles apart covers their product).
+pub const INTERFACE: &str = "interface observations_change_the_sm_view_as_manage_does";
+
+/// Every `always` a run checks, as (its bit in a broken state's mask, its name).
+pub fn always_bits() -> impl Iterator<Item = (u32, &'static str)> {
+    ALWAYS
+        .iter()
+        .map(|(id, name)| (1u32 << (*id as u32), *name))
+        .chain(std::iter::once((super::model::INTERFACE_BIT, INTERFACE)))
 }
 
 always! {

@@ -33,6 +33,8 @@ use world::{Agent, Delivered, Process, Runtime, ScriptedFault, Workspace, World}
 pub struct RunOptions {
     /// Override the scenario's seed.
     pub seed: Option<u64>,
+    /// Run a core with this defect planted (a counterexample's replay).
+    pub defect: Option<ao_core::defects::Defect>,
 }
 
 /// How a run ended.
@@ -234,7 +236,8 @@ pub fn scenario_config(sc: &Scenario) -> Result<Config, ao_core::config::ConfigE
 impl<'s> Sim<'s> {
     fn new(sc: &'s Scenario, opts: &RunOptions) -> Sim<'s> {
         let seed = opts.seed.unwrap_or(sc.seed);
-        let cfg = scenario_config(sc).unwrap_or_default();
+        let mut cfg = scenario_config(sc).unwrap_or_default();
+        cfg.thresholds.defect = opts.defect;
         let last = sc.steps.iter().map(|s| s.at).max().unwrap_or_default();
         let until = sc
             .until
