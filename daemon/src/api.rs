@@ -261,7 +261,7 @@ async fn spawn(State(state): State<ApiState>, Json(body): Json<SpawnBody>) -> Re
     ) else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "empty workspace path");
     };
-    let Some(runtime_handle) = Handle::new(format!("ao-{id}")) else {
+    let Some(runtime_handle) = shared.adapters.runtime_handle(&id, None) else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "empty runtime handle");
     };
     let req = sm::SpawnRequest {
@@ -333,7 +333,7 @@ async fn restore(State(state): State<ApiState>, Path(id): Path<String>) -> Respo
         |r| r.project_id.clone(),
     );
     let (Some(handle), Some(workspace)) = (
-        Handle::new(format!("ao-{id}-{op}")),
+        shared.adapters.runtime_handle(&id, Some(&op)),
         Handle::new(
             shared
                 .data_dir

@@ -9,6 +9,7 @@ pub mod driver;
 pub mod error;
 pub mod journal;
 pub mod notify;
+pub mod owner;
 pub mod ports;
 pub mod runtime;
 pub mod scm;

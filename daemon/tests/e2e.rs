@@ -507,38 +507,96 @@ fn a_malformed_config_names_file_line_and_column() {
     );
 }
 
+fn tmux_installed() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+/// The daemon's own tmux server (a socket in its data dir), as a user reaches it.
+struct DaemonTmux(PathBuf);
+
+impl DaemonTmux {
+    fn of(data: &Path) -> DaemonTmux {
+        DaemonTmux(data.join("tmux.sock"))
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.0)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .unwrap()
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.run(&["has-session", "-t", &format!("={name}")])
+            .status
+            .success()
+    }
+}
+
+impl Drop for DaemonTmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// The data dir's instance id, as runtime names carry it (six hex digits).
+fn instance_short(data: &Path) -> String {
+    let id = std::fs::read_to_string(data.join("instance")).unwrap();
+    id.trim()[..6].to_owned()
+}
+
+/// A config with one project `app` running the fake agent, plus `settings`
+/// (indented project lines, e.g. `    runtime: tmux\n`).
+fn app_config(dir: &Path, settings: &str) -> PathBuf {
+    let config = dir.join("ao.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}projects:\n  app:\n{settings}    agent:\n      launch: \"sh {d}/agent.sh {d}/inbox-{{session_id}}\"\n",
+            fast_thresholds(),
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
 #[test]
 fn the_tmux_runtime_runs_an_agent() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+    if !tmux_installed() {
         return;
     }
     let dir = TempDir::new("tmux");
     write_agent(&dir.0, false);
-    let config = dir.0.join("ao.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "{}projects:\n  app:\n    runtime: tmux\n    agent:\n      launch: \"sh {d}/agent.sh {d}/inbox-{{session_id}}\"\n",
-            fast_thresholds(),
-            d = dir.0.display()
-        ),
-    )
-    .unwrap();
-    let d = Daemon::start(&config, &dir.0.join("data"));
+    let config = app_config(&dir.0, "    runtime: tmux\n");
+    let data = dir.0.join("data");
+    let d = Daemon::start(&config, &data);
+    let tmux = DaemonTmux::of(&data);
     let id = spawn(&d, "app");
     d.wait_status(&id, "working", Duration::from_secs(15));
     let handle = d.get(&format!("/sessions/{id}"))["metadata"]["runtime_handle"]
         .as_str()
         .unwrap()
         .to_owned();
-    let has = |h: &str| {
-        Command::new("tmux")
-            .args(["has-session", "-t", &format!("={h}")])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    assert!(has(&handle), "the tmux session exists");
+    assert_eq!(
+        handle,
+        format!("ao-{}-{id}", instance_short(&data)),
+        "runtime names carry the data dir's instance"
+    );
+    assert!(
+        tmux.has(&handle),
+        "the tmux session exists on the daemon's own server"
+    );
     let out = d.ao(&["send", &id, "hello agent"]);
     assert!(out.status.success());
     assert!(wait_until(Duration::from_secs(5), || {
@@ -547,5 +605,93 @@ fn the_tmux_runtime_runs_an_agent() {
     }));
     let out = d.ao(&["kill", &id]);
     assert!(out.status.success());
-    assert!(!has(&handle), "kill ends the tmux session");
+    assert!(!tmux.has(&handle), "kill ends the tmux session");
+}
+
+/// Issue 12: a tmux session someone else made under the exact name a spawn
+/// wants survives the failed spawn (before, the rollback destroyed it), and
+/// one that took a live session's name survives the kill.
+#[test]
+fn a_foreign_tmux_session_with_our_name_survives_a_failed_spawn_and_a_kill() {
+    if !tmux_installed() {
+        return;
+    }
+    let dir = TempDir::new("tmux-foreign");
+    write_agent(&dir.0, false);
+    let config = app_config(&dir.0, "    runtime: tmux\n");
+    let data = dir.0.join("data");
+    let d = Daemon::start(&config, &data);
+    let tmux = DaemonTmux::of(&data);
+    let taken = format!("ao-{}-app-1", instance_short(&data));
+    assert!(tmux
+        .run(&["new-session", "-d", "-s", &taken, "sleep 300"])
+        .status
+        .success());
+
+    let out = d.ao(&["spawn", "--project", "app", "--issue", "7", "fix it"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("failed at create_runtime (not ours"),
+        "{said}"
+    );
+    assert!(
+        said.contains("runtime: absent"),
+        "nothing of ours was made: {said}"
+    );
+    assert!(
+        tmux.has(&taken),
+        "the foreign session survives the rollback"
+    );
+    assert_eq!(d.status("app-1"), "errored");
+
+    // A live session whose tmux session is replaced by someone else's.
+    let id = spawn(&d, "app");
+    d.wait_status(&id, "working", Duration::from_secs(15));
+    let name = format!("ao-{}-{id}", instance_short(&data));
+    assert!(tmux
+        .run(&["kill-session", "-t", &format!("={name}")])
+        .status
+        .success());
+    assert!(tmux
+        .run(&["new-session", "-d", "-s", &name, "sleep 300"])
+        .status
+        .success());
+    let out = d.ao(&["kill", &id]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains(&format!("freed {name}")), "{said}");
+    assert!(tmux.has(&name), "the foreign session survives the kill");
+    assert!(tmux.has(&taken));
+}
+
+/// A folder already at a new session's workspace path (made by hand, or
+/// another program's) is never adopted or deleted: the spawn fails as "not ours".
+#[test]
+fn a_foreign_directory_at_the_workspace_path_survives() {
+    let dir = TempDir::new("dir-foreign");
+    write_agent(&dir.0, false);
+    let config = app_config(&dir.0, "");
+    let data = dir.0.join("data");
+    let foreign = data.join("workspaces/app/app-1");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("keep.txt"), "someone's work\n").unwrap();
+    let d = Daemon::start(&config, &data);
+    let out = d.ao(&["spawn", "--project", "app", "--issue", "7", "fix it"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("failed at create_workspace (not ours"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("keep.txt")).unwrap(),
+        "someone's work\n"
+    );
+    // The next session gets its own path and works.
+    let id = spawn(&d, "app");
+    d.wait_status(&id, "working", Duration::from_secs(15));
+    let out = d.ao(&["kill", &id]);
+    assert!(out.status.success());
+    assert!(foreign.join("keep.txt").exists());
 }

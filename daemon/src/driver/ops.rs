@@ -130,25 +130,25 @@ async fn execute(
             }
         }
         Action::CreateWorkspace {
+            session,
             project,
             branch,
             path,
-            ..
         } => {
             shared
                 .adapters
-                .create_workspace(project, path, branch, false)
+                .create_workspace(session, project, path, branch, false)
                 .await
         }
         Action::RestoreWorkspace {
+            session,
             project,
             branch,
             path,
-            ..
         } => {
             shared
                 .adapters
-                .create_workspace(project, path, branch, true)
+                .create_workspace(session, project, path, branch, true)
                 .await
         }
         Action::CreateRuntime {
