@@ -91,6 +91,32 @@ pub struct Replayed {
     pub inputs: usize,
 }
 
+/// The file name of numbered segment `number` of the journal whose active
+/// file is named `active`: a driver appends to the active file
+/// (`journal.jsonl`) and, once it outgrows its size bound, renames it to the
+/// next segment (`journal.000001.jsonl`, `journal.000002.jsonl`, ...). A
+/// journal is its segments in number order, then its active file.
+pub fn segment_name(active: &str, number: u64) -> String {
+    match active.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{number:06}.{ext}"),
+        _ => format!("{active}.{number:06}"),
+    }
+}
+
+/// The number of the segment file `name` of the journal whose active file is
+/// `active` (`None`: not one of its segments).
+pub fn segment_number(active: &str, name: &str) -> Option<u64> {
+    let (prefix, suffix) = match active.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (format!("{stem}."), format!(".{ext}")),
+        _ => (format!("{active}."), String::new()),
+    };
+    let digits = name.strip_prefix(&prefix)?.strip_suffix(suffix.as_str())?;
+    if digits.len() < 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// Re-runs a journal through the core; stops at the first divergence.
 pub fn replay<'a>(
     entries: impl IntoIterator<Item = &'a JournalEntry>,
