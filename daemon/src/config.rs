@@ -32,9 +32,9 @@ pub struct DaemonConfig {
     pub notifiers: crate::notify::NotifyConfig,
     /// GitHub.
     pub github: GitHubSection,
-    /// The tmux server of tmux runtimes (`{socket: PATH}` or `{server: NAME}`;
-    /// unset: the daemon's own, `<data_dir>/tmux.sock`).
-    pub tmux: Option<crate::runtime::tmux::TmuxServer>,
+    /// The tmux server of tmux runtimes (`socket: PATH` or `server: NAME`;
+    /// neither: the daemon's own, `<data_dir>/tmux.sock`).
+    pub tmux: crate::runtime::tmux::TmuxSection,
 }
 
 /// The HTTP API.

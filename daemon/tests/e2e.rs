@@ -1,6 +1,12 @@
 //! End to end against the real `ao` binary: a temp data dir, real child
 //! processes running a small fake agent that calls `ao hook activity`, a
 //! local webhook receiver and a fake GitHub on loopback.
+//!
+//! Hermetic: every daemon gets a temp data dir and an ephemeral port, and
+//! runs with `HOME` and `TMUX_TMPDIR` pointed into its test's temp dir (and
+//! no `TMUX`), so nothing it does can reach `~/.ao` or a tmux server of the
+//! user's; `the_suite_leaves_the_default_tmux_server_and_home_untouched`
+//! checks that it did not.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -38,7 +44,43 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        stop_agents(&self.0);
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Ends the process-runtime agents the test's daemons left running (agents
+/// are detached so that they outlive a daemon, by design): every process
+/// group recorded in a `<data dir>/runtimes/*.pid` under `dir` whose leader
+/// still has the recorded start time (so a reused pid is never hit).
+fn stop_agents(dir: &Path) {
+    let Ok(data_dirs) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for data in data_dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(data.path().join("runtimes")) else {
+            continue;
+        };
+        for file in files.flatten() {
+            if file.path().extension().is_none_or(|e| e != "pid") {
+                continue;
+            }
+            let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+            let mut words = text.split_whitespace();
+            let (Some(pid), Some(start)) =
+                (words.next().and_then(|p| p.parse().ok()), words.next())
+            else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let started = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(19));
+            if pid > 1 && started == Some(start) {
+                let group = nix::unistd::Pid::from_raw(pid);
+                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            }
+        }
     }
 }
 
@@ -51,12 +93,16 @@ struct Daemon {
 impl Daemon {
     /// Starts the daemon and waits for its readiness line.
     fn start(config: &Path, data_dir: &Path) -> Daemon {
+        let (home, tmux_tmpdir) = sandbox(data_dir);
         let mut child = Command::new(AO)
             .args(["daemon", "--config"])
             .arg(config)
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
+            .env("HOME", home)
+            .env("TMUX_TMPDIR", tmux_tmpdir)
+            .env_remove("TMUX")
             .env("AO_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -125,6 +171,18 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Where a daemon on `data_dir` finds its `HOME` and `TMUX_TMPDIR`: empty
+/// folders beside the data dir, so anything that reaches for `~/.ao` or a
+/// tmux server by name (or the default one) leaves a trace there.
+fn sandbox(data_dir: &Path) -> (PathBuf, PathBuf) {
+    let home = data_dir.with_extension("home");
+    let tmux_tmpdir = data_dir.with_extension("tmux");
+    for d in [&home, &tmux_tmpdir] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    (home, tmux_tmpdir)
 }
 
 fn wait_until(within: Duration, mut f: impl FnMut() -> bool) -> bool {
@@ -695,4 +753,91 @@ fn a_foreign_directory_at_the_workspace_path_survives() {
     let out = d.ao(&["kill", &id]);
     assert!(out.status.success());
     assert!(foreign.join("keep.txt").exists());
+}
+
+/// The sessions of the tmux server a bare `tmux` reaches from this test
+/// (the user's default server, or the one this shell is attached to), as
+/// `$id name` lines; none if no server runs. Read-only: listing never starts
+/// a server.
+fn user_tmux_sessions() -> Vec<String> {
+    Command::new("tmux")
+        .args(["list-sessions", "-F", "#{session_id} #{session_name}"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Issue 12: the test suite must never touch the user's tmux server or
+/// `~/.ao`. The daemon's tmux flows (a name collision, spawn, message,
+/// kill, restore) run here with `HOME` and `TMUX_TMPDIR` pointed at empty
+/// folders: a tmux server reached by name or by default would leave its
+/// socket in the second, `~/.ao` would appear in the first. Both stay empty,
+/// and every session the user's own server had before is still there, with
+/// none of ours added. (Other suites running at the same time are hermetic
+/// too, so only the user can change that list meanwhile; by adding sessions,
+/// which this check allows.)
+#[test]
+fn the_suite_leaves_the_default_tmux_server_and_home_untouched() {
+    if !tmux_installed() {
+        return;
+    }
+    let before = user_tmux_sessions();
+    let dir = TempDir::new("hermetic");
+    write_agent(&dir.0, false);
+    let config = app_config(&dir.0, "    runtime: tmux\n");
+    let data = dir.0.join("data");
+    let d = Daemon::start(&config, &data);
+    let tmux = DaemonTmux::of(&data);
+    let ours = format!("ao-{}-", instance_short(&data));
+    let taken = format!("{ours}app-1");
+    assert!(tmux
+        .run(&["new-session", "-d", "-s", &taken, "sleep 300"])
+        .status
+        .success());
+    let out = d.ao(&["spawn", "--project", "app", "--issue", "7", "fix it"]);
+    assert!(!out.status.success(), "the collision fails the spawn");
+    let id = spawn(&d, "app");
+    d.wait_status(&id, "working", Duration::from_secs(15));
+    assert!(d.ao(&["send", &id, "hello"]).status.success());
+    assert!(d.ao(&["kill", &id]).status.success());
+    assert!(d.ao(&["restore", &id]).status.success());
+    d.wait_status(&id, "working", Duration::from_secs(15));
+    assert!(d.ao(&["kill", &id]).status.success());
+    d.stop();
+    drop(tmux);
+
+    let (home, tmux_tmpdir) = sandbox(&data);
+    let left = |d: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    assert_eq!(
+        left(&tmux_tmpdir),
+        Vec::<PathBuf>::new(),
+        "no named or default tmux server was used"
+    );
+    assert_eq!(
+        left(&home),
+        Vec::<PathBuf>::new(),
+        "nothing was written to HOME"
+    );
+    let after = user_tmux_sessions();
+    for session in &before {
+        assert!(
+            after.contains(session),
+            "the user's session {session} is gone"
+        );
+    }
+    let added: Vec<&String> = after.iter().filter(|s| s.contains(&ours)).collect();
+    assert!(
+        added.is_empty(),
+        "sessions of ours on the user's server: {added:?}"
+    );
 }

@@ -10,7 +10,6 @@ use crate::error::AdapterError;
 use crate::notify::Notifiers;
 use crate::owner::{InstanceId, Owner};
 use crate::ports::{Notifier, Removal, Runtime, RuntimeSpec, Scm, Workspace};
-use crate::runtime::tmux::TmuxServer;
 use crate::runtime::{AnyRuntime, ProcessRuntime, TmuxRuntime};
 use crate::scm::GitHub;
 use crate::workspace::{AnyWorkspace, Directory, GitWorktree};
@@ -66,11 +65,7 @@ impl Adapters {
         .map_err(|e| e.to_string())?;
         let notifiers = Notifiers::from_config(&cfg.notifiers).map_err(|e| e.to_string())?;
         let instance = InstanceId::load_or_create(data_dir).map_err(|e| e.to_string())?;
-        let server = cfg
-            .tmux
-            .clone()
-            .unwrap_or_else(|| TmuxServer::for_data_dir(data_dir, instance.short()));
-        server.check()?;
+        let server = cfg.tmux.server(data_dir, instance.short())?;
         Ok(Adapters {
             process: ProcessRuntime::new(data_dir.join("runtimes")).into(),
             tmux: TmuxRuntime::on(server).into(),

@@ -52,10 +52,37 @@ pub const OWNER_VAR: &str = "AO_OWNER";
 /// The longest socket path a Unix socket can bind (`sun_path` less its NUL).
 pub const MAX_SOCKET_PATH: usize = 107;
 
-/// Which tmux server the runtime uses (the `tmux` section of the config file:
-/// `{socket: PATH}` or `{server: NAME}`; unset, the daemon's own server).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+/// The `tmux` section of the config file: which server tmux runtimes use.
+/// At most one of `socket` and `server`; neither: the daemon's own server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TmuxSection {
+    /// `tmux -S PATH`: the server on this socket.
+    pub socket: Option<PathBuf>,
+    /// `tmux -L NAME`: a named server in tmux's socket directory (`default`
+    /// is the user's own default server).
+    pub server: Option<String>,
+}
+
+impl TmuxSection {
+    /// The server it names, or the daemon's own for `data_dir` (see
+    /// [`TmuxServer::for_data_dir`]); an error says what is wrong with it.
+    pub fn server(&self, data_dir: &Path, instance: &str) -> Result<TmuxServer, String> {
+        let server = match (&self.socket, &self.server) {
+            (Some(_), Some(_)) => {
+                return Err("tmux: set `socket` or `server`, not both".to_owned());
+            }
+            (Some(path), None) => TmuxServer::Socket(path.clone()),
+            (None, Some(name)) => TmuxServer::Server(name.clone()),
+            (None, None) => TmuxServer::for_data_dir(data_dir, instance),
+        };
+        server.check()?;
+        Ok(server)
+    }
+}
+
+/// Which tmux server the runtime uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TmuxServer {
     /// `tmux -S PATH`: the server listening on that socket.
     Socket(PathBuf),
@@ -575,6 +602,27 @@ mod tests {
         let too_long = TmuxServer::Socket(PathBuf::from(&long_dir).join("s"));
         assert!(too_long.check().unwrap_err().contains("longer than"));
         assert!(TmuxServer::Server("a/b".into()).check().is_err());
+        let data = Path::new("/d");
+        assert_eq!(
+            TmuxSection::default().server(data, "abc123").unwrap(),
+            TmuxServer::Socket("/d/tmux.sock".into())
+        );
+        let named = TmuxSection {
+            server: Some("default".into()),
+            ..TmuxSection::default()
+        };
+        assert_eq!(
+            named.server(data, "abc123").unwrap(),
+            TmuxServer::Server("default".into())
+        );
+        let both = TmuxSection {
+            socket: Some("/s".into()),
+            ..named
+        };
+        assert!(both
+            .server(data, "abc123")
+            .unwrap_err()
+            .contains("not both"));
     }
 
     #[test]
