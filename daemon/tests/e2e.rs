@@ -704,18 +704,35 @@ fn a_foreign_tmux_session_with_our_name_survives_a_failed_spawn_and_a_kill() {
     );
     assert_eq!(d.status("app-1"), "errored");
 
-    // A live session whose tmux session is replaced by someone else's.
+    // A live session whose tmux session is replaced by someone else's: the
+    // reaper finds its own gone (killed, runtime_lost) and its reclaim
+    // releases the name without touching what holds it now.
+    let replace = |id: &str| {
+        let name = format!("ao-{}-{id}", instance_short(&data));
+        assert!(tmux
+            .run(&["kill-session", "-t", &format!("={name}")])
+            .status
+            .success());
+        assert!(tmux
+            .run(&["new-session", "-d", "-s", &name, "sleep 300"])
+            .status
+            .success());
+        name
+    };
     let id = spawn(&d, "app");
     d.wait_status(&id, "working", Duration::from_secs(15));
-    let name = format!("ao-{}-{id}", instance_short(&data));
-    assert!(tmux
-        .run(&["kill-session", "-t", &format!("={name}")])
-        .status
-        .success());
-    assert!(tmux
-        .run(&["new-session", "-d", "-s", &name, "sleep 300"])
-        .status
-        .success());
+    let name = replace(&id);
+    d.wait_status(&id, "killed", Duration::from_secs(15));
+    let released = wait_until(Duration::from_secs(10), || {
+        d.get(&format!("/sessions/{id}"))["metadata"]["runtime_handle"].is_null()
+    });
+    assert!(released, "{}", d.get(&format!("/sessions/{id}")));
+    assert!(tmux.has(&name), "the foreign session survives the reclaim");
+
+    // The same, ended by a kill.
+    let id = spawn(&d, "app");
+    d.wait_status(&id, "working", Duration::from_secs(15));
+    let name = replace(&id);
     let out = d.ao(&["kill", &id]);
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{said}");
