@@ -210,6 +210,13 @@ impl DaemonConfig {
                 message: e.to_string(),
             });
         }
+        if let Err(message) = config.tmux.check() {
+            return Err(ConfigFileError::Invalid {
+                file: file.to_owned(),
+                field: "tmux".into(),
+                message,
+            });
+        }
         for (id, p) in &config.projects {
             if p.workspace == WorkspaceKind::GitWorktree && p.repo.is_none() {
                 return Err(ConfigFileError::Invalid {

@@ -553,6 +553,15 @@ fn a_malformed_config_names_file_line_and_column() {
         err.contains("bad.yaml:3:14") && err.contains("docker"),
         "{err}"
     );
+    std::fs::write(&config, "tmux: {socket: /tmp/s, server: x}\n").unwrap();
+    let out = Command::new(AO)
+        .args(["daemon", "--check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tmux") && err.contains("not both"), "{err}");
     std::fs::write(&config, "projects:\n  app:\n    runtime: tmux\n").unwrap();
     let out = Command::new(AO)
         .args(["daemon", "--check-config", "--config"])

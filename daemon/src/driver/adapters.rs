@@ -65,7 +65,10 @@ impl Adapters {
         .map_err(|e| e.to_string())?;
         let notifiers = Notifiers::from_config(&cfg.notifiers).map_err(|e| e.to_string())?;
         let instance = InstanceId::load_or_create(data_dir).map_err(|e| e.to_string())?;
-        let server = cfg.tmux.server(data_dir, instance.short())?;
+        let server = cfg
+            .tmux
+            .server(data_dir, instance.short())
+            .map_err(|e| format!("tmux: {e}"))?;
         Ok(Adapters {
             process: ProcessRuntime::new(data_dir.join("runtimes")).into(),
             tmux: TmuxRuntime::on(server).into(),

@@ -68,16 +68,27 @@ impl TmuxSection {
     /// The server it names, or the daemon's own for `data_dir` (see
     /// [`TmuxServer::for_data_dir`]); an error says what is wrong with it.
     pub fn server(&self, data_dir: &Path, instance: &str) -> Result<TmuxServer, String> {
+        Ok(match self.named()? {
+            Some(server) => server,
+            None => TmuxServer::for_data_dir(data_dir, instance),
+        })
+    }
+
+    /// Why the section cannot be used, if it cannot (for config validation).
+    pub fn check(&self) -> Result<(), String> {
+        self.named().map(|_| ())
+    }
+
+    /// The server the section names (`None`: it names none), checked.
+    fn named(&self) -> Result<Option<TmuxServer>, String> {
         let server = match (&self.socket, &self.server) {
-            (Some(_), Some(_)) => {
-                return Err("tmux: set `socket` or `server`, not both".to_owned());
-            }
+            (Some(_), Some(_)) => return Err("set `socket` or `server`, not both".to_owned()),
             (Some(path), None) => TmuxServer::Socket(path.clone()),
             (None, Some(name)) => TmuxServer::Server(name.clone()),
-            (None, None) => TmuxServer::for_data_dir(data_dir, instance),
+            (None, None) => return Ok(None),
         };
         server.check()?;
-        Ok(server)
+        Ok(Some(server))
     }
 }
 
@@ -107,14 +118,14 @@ impl TmuxServer {
     pub fn check(&self) -> Result<(), String> {
         match self {
             TmuxServer::Socket(path) if path.as_os_str().len() > MAX_SOCKET_PATH => Err(format!(
-                "tmux.socket: {} is longer than a socket path may be ({MAX_SOCKET_PATH} bytes)",
+                "socket: {} is longer than a socket path may be ({MAX_SOCKET_PATH} bytes)",
                 path.display()
             )),
             TmuxServer::Socket(path) if path.as_os_str().is_empty() => {
-                Err("tmux.socket: empty path".to_owned())
+                Err("socket: empty path".to_owned())
             }
             TmuxServer::Server(name) if name.is_empty() || name.contains('/') => Err(format!(
-                "tmux.server: {name:?} is not a server name (no '/', not empty)"
+                "server: {name:?} is not a server name (no '/', not empty)"
             )),
             _ => Ok(()),
         }
