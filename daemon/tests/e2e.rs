@@ -524,55 +524,42 @@ fn a_port_in_use_fails_the_start_at_once() {
     assert!(err.contains("cannot listen on"), "{err}");
 }
 
+/// `ao daemon --check-config` on a config file holding `text`: its exit
+/// code and what it said on stderr.
+fn check_config(config: &Path, text: &str) -> (Option<i32>, String) {
+    std::fs::write(config, text).unwrap();
+    let out = Command::new(AO)
+        .args(["daemon", "--check-config", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn a_malformed_config_names_file_line_and_column() {
     let dir = TempDir::new("config");
     let config = dir.0.join("bad.yaml");
-    std::fs::write(
+    let (code, err) = check_config(
         &config,
         "thresholds:\n  reaper_interval: 30\nprojects: {}\n",
-    )
-    .unwrap();
-    let out = Command::new(AO)
-        .args(["daemon", "--check-config", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    );
+    assert_eq!(code, Some(2));
     assert!(err.contains("bad.yaml:2:20"), "{err}");
-    std::fs::write(&config, "projects:\n  app:\n    runtime: docker\n").unwrap();
-    let out = Command::new(AO)
-        .args(["daemon", "--check-config", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = check_config(&config, "projects:\n  app:\n    runtime: docker\n");
+    assert_eq!(code, Some(2));
     assert!(
         err.contains("bad.yaml:3:14") && err.contains("docker"),
         "{err}"
     );
-    std::fs::write(&config, "tmux: {socket: /tmp/s, server: x}\n").unwrap();
-    let out = Command::new(AO)
-        .args(["daemon", "--check-config", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = check_config(&config, "tmux: {socket: /tmp/s, server: x}\n");
+    assert_eq!(code, Some(2));
     assert!(err.contains("tmux") && err.contains("not both"), "{err}");
-    std::fs::write(&config, "projects:\n  app:\n    runtime: tmux\n").unwrap();
-    let out = Command::new(AO)
-        .args(["daemon", "--check-config", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, err) = check_config(&config, "projects:\n  app:\n    runtime: tmux\n");
+    assert_eq!(code, Some(0), "{err}");
 }
 
 fn tmux_installed() -> bool {
