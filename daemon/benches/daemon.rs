@@ -85,6 +85,7 @@ impl Fixture {
             adapters,
             Arc::new(SystemClock),
             "http://127.0.0.1:0".into(),
+            ao_daemon::token::Secret::random().expect("random"),
         )
         .expect("the store writer starts");
         Fixture { shared, ids, dir }

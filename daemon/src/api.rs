@@ -1,14 +1,18 @@
 //! The HTTP API (JSON): sessions, operations, activity ingest, health,
-//! Prometheus metrics and a server-sent event stream. A configured bearer
-//! token is required on every request (binding off loopback requires one).
+//! Prometheus metrics, a server-sent event stream and a small index page.
+//! Every request first passes the door (`crate::guard`): host allowlist,
+//! cross-site write rules and a credential on everything but `/` and
+//! `/health`.
 
 use crate::config::DEFAULT_PROJECT;
 use crate::driver::{DriverError, Shared};
+use crate::guard::{door, Guard, Principal, COOKIE};
 use ao_core::domain::*;
 use ao_core::lcm::{ActivitySignal, Event};
 use ao_core::sm::{self, OpId, OpResult};
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,11 +28,14 @@ pub struct ApiState {
     pub shared: Arc<Shared>,
     /// Set to true to stop the daemon.
     pub shutdown: watch::Sender<bool>,
+    /// The door every request passes.
+    pub guard: Arc<Guard>,
 }
 
-/// The router.
+/// The router, behind the door (unknown routes included).
 pub fn router(state: ApiState) -> Router {
     Router::new()
+        .route("/", get(index))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/sessions", get(list).post(spawn))
@@ -40,26 +47,87 @@ pub fn router(state: ApiState) -> Router {
         .route("/projects/{project}/cleanup", post(cleanup))
         .route("/events", get(events))
         .route("/shutdown", post(shutdown))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.guard.clone(),
+            door,
+        ))
         .with_state(state)
 }
 
-async fn auth(
-    State(state): State<ApiState>,
-    headers: HeaderMap,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    if let Some(token) = state.shared.daemon_cfg.api.token.as_deref() {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token) {
-            return error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+/// A JSON request body whose rejection (bad JSON, unknown field, bad value)
+/// is a JSON error carrying the reason, like every other error.
+pub struct Body<T>(pub T);
+
+impl<T, S> FromRequest<S> for Body<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(error(e.status(), e.body_text())),
         }
     }
-    next.run(request).await
+}
+
+/// `/?token=…` (the link the daemon prints) trades the token for the cookie.
+#[derive(Deserialize)]
+struct SignIn {
+    token: Option<String>,
+}
+
+async fn index(
+    State(state): State<ApiState>,
+    Query(q): Query<SignIn>,
+    principal: Option<axum::Extension<Principal>>,
+) -> Response {
+    let secret = state.guard.secret();
+    if let Some(token) = q.token {
+        if !secret.is_token(&token) {
+            return error(StatusCode::UNAUTHORIZED, "wrong token");
+        }
+        let cookie = format!(
+            "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
+            secret.cookie_value()
+        );
+        return (
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, "/".to_owned()),
+                (header::SET_COOKIE, cookie),
+            ],
+        )
+            .into_response();
+    }
+    let signed_in = matches!(principal, Some(axum::Extension(Principal::User)));
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        index_page(signed_in),
+    )
+        .into_response()
+}
+
+/// The index: what each endpoint is (the dashboard builds on this page).
+fn index_page(signed_in: bool) -> String {
+    let who = if signed_in {
+        "You are signed in: the links below work in this browser."
+    } else {
+        "You are not signed in: open the link the daemon printed when it started \
+         (<code>http://127.0.0.1:PORT/?token=…</code>); the links below need it."
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ao</title></head>\n\
+         <body>\n<h1>ao daemon</h1>\n<p>{who}</p>\n<ul>\n\
+         <li><a href=\"/sessions\">/sessions</a>: every session with its status (JSON)</li>\n\
+         <li><a href=\"/events\">/events</a>: live status changes (server-sent events)</li>\n\
+         <li><a href=\"/metrics\">/metrics</a>: counters (Prometheus text format)</li>\n\
+         <li><a href=\"/health\">/health</a>: liveness (no sign-in needed)</li>\n\
+         </ul>\n</body></html>\n"
+    )
 }
 
 /// A JSON error body.
@@ -68,7 +136,8 @@ struct ErrorBody {
     error: String,
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+/// A JSON error answer: `{"error": message}`.
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (
         status,
         Json(ErrorBody {
@@ -232,7 +301,7 @@ fn op_response(session: Option<&SessionId>, result: OpResult) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn spawn(State(state): State<ApiState>, Json(body): Json<SpawnBody>) -> Response {
+async fn spawn(State(state): State<ApiState>, Body(body): Body<SpawnBody>) -> Response {
     let shared = &state.shared;
     let project = ProjectId(
         body.project
@@ -389,7 +458,7 @@ pub struct SendBody {
 async fn send(
     State(state): State<ApiState>,
     Path(id): Path<String>,
-    Json(body): Json<SendBody>,
+    Body(body): Body<SendBody>,
 ) -> Response {
     let id = SessionId(id);
     let rec = match record(&state, &id).await {
@@ -420,7 +489,7 @@ pub struct ActivityBody {
 async fn activity(
     State(state): State<ApiState>,
     Path(id): Path<String>,
-    Json(body): Json<ActivityBody>,
+    Body(body): Body<ActivityBody>,
 ) -> Response {
     let signal = ActivitySignal {
         state: body.state,

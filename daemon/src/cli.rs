@@ -3,6 +3,8 @@
 //! `--json` everywhere.
 
 use crate::api::{OpResponse, SessionView};
+use crate::config::DaemonConfig;
+use crate::token::read_token;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -20,9 +22,12 @@ pub struct Cli {
         default_value = "http://127.0.0.1:7878"
     )]
     pub url: String,
-    /// Bearer token for the API.
+    /// Bearer token for the API (default: the one in the data directory).
     #[arg(long, global = true, env = "AO_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// The daemon's data directory (default `~/.ao`): where the CLI finds its token.
+    #[arg(long, global = true, env = "AO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
@@ -39,9 +44,6 @@ pub enum Command {
         /// Config file (YAML).
         #[arg(long, short = 'c', env = "AO_CONFIG")]
         config: Option<PathBuf>,
-        /// Data directory (default `~/.ao`).
-        #[arg(long, env = "AO_DATA_DIR")]
-        data_dir: Option<PathBuf>,
         /// Address to listen on (overrides the config).
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
@@ -135,14 +137,13 @@ pub fn main(cli: Cli) -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     if let Command::Daemon {
         config,
-        data_dir,
         listen,
         check_config,
     } = &cli.command
     {
         return crate::server::main(crate::server::Options {
             config: config.clone(),
-            data_dir: data_dir.clone(),
+            data_dir: cli.data_dir.clone(),
             listen: *listen,
             check_config: *check_config,
         })
@@ -151,7 +152,13 @@ async fn run(cli: Cli) -> ExitCode {
     let client = Client {
         http: reqwest::Client::new(),
         url: cli.url.trim_end_matches('/').to_owned(),
-        token: cli.token.clone(),
+        token: cli.token.clone().or_else(|| {
+            let dir = cli
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| DaemonConfig::default().data_dir());
+            read_token(&dir)
+        }),
     };
     let result = match &cli.command {
         Command::Daemon { .. } => return ExitCode::SUCCESS,
@@ -180,14 +187,18 @@ async fn run(cli: Cli) -> ExitCode {
             .await
             .map(|v| status_output(&v, cli.json)),
         Command::Kill { id } => client
-            .call(reqwest::Method::POST, &format!("/sessions/{id}/kill"), None)
+            .call(
+                reqwest::Method::POST,
+                &format!("/sessions/{id}/kill"),
+                Some(Value::Object(Default::default())),
+            )
             .await
             .map(|v| op_output(&v, cli.json)),
         Command::Restore { id } => client
             .call(
                 reqwest::Method::POST,
                 &format!("/sessions/{id}/restore"),
-                None,
+                Some(Value::Object(Default::default())),
             )
             .await
             .map(|v| op_output(&v, cli.json)),
@@ -195,7 +206,7 @@ async fn run(cli: Cli) -> ExitCode {
             .call(
                 reqwest::Method::POST,
                 &format!("/projects/{project}/cleanup"),
-                None,
+                Some(Value::Object(Default::default())),
             )
             .await
             .map(|v| op_output(&v, cli.json)),

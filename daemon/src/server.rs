@@ -7,8 +7,10 @@
 use crate::api::{router, ApiState};
 use crate::config::DaemonConfig;
 use crate::driver::{timers, Adapters, Shared, SystemClock};
+use crate::guard::Guard;
 use crate::journal::Journal;
 use crate::store::Store;
+use crate::token::Secret;
 use ao_core::journal::JournalEntry;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +87,9 @@ pub enum StartError {
     /// The journal did not open.
     #[error("cannot open the journal: {0}")]
     Journal(String),
+    /// The token file could not be created or read.
+    #[error("cannot use the token file: {0}")]
+    Token(#[from] crate::token::TokenError),
     /// The config did not resolve.
     #[error("invalid config: {0}")]
     Config(String),
@@ -123,6 +128,7 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         path: data_dir.clone(),
         error,
     })?;
+    let secret = Secret::load_or_create(&data_dir)?;
     let cfg = config
         .core()
         .map_err(|e| StartError::Config(e.to_string()))?;
@@ -160,7 +166,8 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         .append(&JournalEntry::Config { overrides })
         .map_err(|e| StartError::Journal(e.to_string()))?;
     let adapters = Adapters::from_config(&config, &data_dir).map_err(StartError::Adapters)?;
-    let url = format!("http://{addr}");
+    let guard = Arc::new(Guard::new(secret.clone(), &config.api, addr));
+    let url = format!("http://{}", local_addr(addr));
     let shared = Shared::new(
         cfg,
         config,
@@ -170,6 +177,7 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         adapters,
         Arc::new(SystemClock),
         url.clone(),
+        secret.clone(),
     )
     .map_err(|e| StartError::Store(format!("cannot start the store writer: {e}")))?;
     tracing::info!("listening on {url}");
@@ -183,14 +191,16 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
     let app = router(ApiState {
         shared: shared.clone(),
         shutdown: stop_tx.clone(),
+        guard,
     });
     let mut api_stop = stop_rx.clone();
     let signals = tokio::spawn(wait_for_signal(stop_tx.clone()));
     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = api_stop.wait_for(|s| *s).await;
     });
-    // The readiness line tests and scripts wait for.
+    // The readiness line tests and scripts wait for, then the browser's sign-in link.
     println!("ao daemon listening on {url}");
+    println!("open in a browser: {url}/?token={}", secret.token());
     let served = serve.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
@@ -204,6 +214,20 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
     }
     signals.abort();
     served.map_err(StartError::Serve)
+}
+
+/// Where this machine reaches the daemon: the bound address, or loopback
+/// when bound to every interface (agents and the sign-in link use it).
+fn local_addr(bound: SocketAddr) -> SocketAddr {
+    match bound.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, bound.port()))
+        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, bound.port()))
+        }
+        _ => bound,
+    }
 }
 
 /// Finishes or rolls back every operation interrupted by a crash.

@@ -155,7 +155,8 @@ impl Adapters {
         }
     }
 
-    /// Starts the agent (with `AO_URL` so its hooks can reach the daemon).
+    /// Starts the agent (with `AO_URL`, its hook token and the data dir, so
+    /// its hooks can reach the daemon).
     pub async fn create_runtime(
         &self,
         shared: &Arc<Shared>,
@@ -168,6 +169,14 @@ impl Adapters {
         let rec = Self::record(shared, session).await;
         let mut env = env.to_vec();
         env.push(("AO_URL".to_owned(), shared.url.clone()));
+        // Least privilege: the agent's token reaches only its own session's
+        // hook endpoint; the data dir is where `ao hook` spools when the
+        // daemon is unreachable.
+        env.push(("AO_TOKEN".to_owned(), shared.secret.hook_token(session)));
+        env.push((
+            "AO_DATA_DIR".to_owned(),
+            shared.data_dir.display().to_string(),
+        ));
         let spec = RuntimeSpec {
             session: session.clone(),
             handle: handle.clone(),

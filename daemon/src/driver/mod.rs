@@ -56,6 +56,8 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// The daemon's own URL, handed to agents as `AO_URL`.
     pub url: String,
+    /// The daemon's secret: agents get hook tokens derived from it.
+    pub secret: crate::token::Secret,
     /// Set once shutdown begins, so an operation waiting to retry a record
     /// write stops (its intent stays for boot recovery) instead of holding
     /// its actor past the shutdown limit.
@@ -92,6 +94,7 @@ impl Shared {
         adapters: Adapters,
         clock: Arc<dyn Clock>,
         url: String,
+        secret: crate::token::Secret,
     ) -> std::io::Result<Arc<Shared>> {
         let (events, _) = broadcast::channel(1024);
         let writer = StoreWriter::start(store.clone(), journal)?;
@@ -107,6 +110,7 @@ impl Shared {
             metrics: Metrics::default(),
             clock,
             url,
+            secret,
             stopping: watch::Sender::new(false),
         }))
     }
