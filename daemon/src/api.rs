@@ -436,11 +436,20 @@ async fn cleanup(State(state): State<ApiState>, Path(project): Path<String>) -> 
         Ok(r) => r,
         Err(e) => return e,
     };
+    let project = ProjectId(project);
+    let known = state.shared.cfg.projects.contains_key(&project)
+        || all.iter().any(|r| r.project_id == project);
+    if !known {
+        return error(
+            StatusCode::BAD_REQUEST,
+            sm::SmError::UnknownProject(project).to_string(),
+        );
+    }
     let op = match next_op(&state).await {
         Ok(op) => op,
         Err(e) => return e,
     };
-    let op = sm::plan_cleanup(op, &ProjectId(project), &all);
+    let op = sm::plan_cleanup(op, &project, &all);
     match state.shared.run_op(op).await {
         Ok(result) => op_response(None, result),
         Err(e) => driver_error(e),
