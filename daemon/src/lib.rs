@@ -9,6 +9,7 @@ pub mod driver;
 pub mod error;
 pub mod guard;
 pub mod journal;
+pub mod lock;
 pub mod notify;
 pub mod ports;
 pub mod runtime;

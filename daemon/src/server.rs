@@ -9,6 +9,7 @@ use crate::config::DaemonConfig;
 use crate::driver::{timers, Adapters, Shared, SystemClock};
 use crate::guard::Guard;
 use crate::journal::Journal;
+use crate::lock::DaemonLock;
 use crate::store::Store;
 use crate::token::Secret;
 use ao_core::journal::JournalEntry;
@@ -87,6 +88,9 @@ pub enum StartError {
     /// The journal did not open.
     #[error("cannot open the journal: {0}")]
     Journal(String),
+    /// Another daemon runs on this data directory (or its lock failed).
+    #[error("{0}")]
+    Lock(#[from] crate::lock::LockError),
     /// The token file could not be created or read.
     #[error("cannot use the token file: {0}")]
     Token(#[from] crate::token::TokenError),
@@ -128,6 +132,8 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         path: data_dir.clone(),
         error,
     })?;
+    // Before anything reads or writes the data: one daemon per data dir.
+    let mut lock = DaemonLock::acquire(&data_dir)?;
     let secret = Secret::load_or_create(&data_dir)?;
     let cfg = config
         .core()
@@ -168,6 +174,9 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
     let adapters = Adapters::from_config(&config, &data_dir).map_err(StartError::Adapters)?;
     let guard = Arc::new(Guard::new(secret.clone(), &config.api, addr));
     let url = format!("http://{}", local_addr(addr));
+    if let Err(e) = lock.record_url(&url) {
+        tracing::warn!("cannot record the URL in the lock file (clients need --url): {e}");
+    }
     let shared = Shared::new(
         cfg,
         config,

@@ -75,7 +75,7 @@ fn no_cors(r: &Response) {
 /// A daemon with one live session (`default-1`, a sleeping shell).
 fn daemon_with_a_session(dir: &TempDir) -> (Daemon, String) {
     let d = Daemon::start(&dir.join("data"), Some(QUIET));
-    let id = d.spawn("sleep 600");
+    let id = d.spawn("sleep 30");
     (d, id)
 }
 
@@ -227,11 +227,11 @@ fn an_agents_token_reaches_only_its_own_hook_endpoint() {
     // The agent reports through the real CLI with nothing but its environment.
     let env_file = dir.join("agent-env");
     let agent = format!(
-        "env > {env}; \"{AO}\" hook activity --state active; sleep 600",
+        "env > {env}; \"{AO}\" hook activity --state active; sleep 30",
         env = env_file.display()
     );
     let mine = d.spawn(&agent);
-    let other = d.spawn("sleep 600");
+    let other = d.spawn("sleep 30");
     assert!(
         wait_until(Duration::from_secs(15), || {
             d.authed("GET", &format!("/sessions/{mine}"))

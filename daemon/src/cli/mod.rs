@@ -21,7 +21,7 @@ use std::time::Duration;
 #[derive(Parser, Debug)]
 #[command(name = "ao", version, about = "Supervise AI coding-agent sessions")]
 pub struct Cli {
-    /// The daemon's URL (default http://127.0.0.1:7878).
+    /// The daemon's URL (default: the one the data dir's daemon recorded, else http://127.0.0.1:7878).
     #[arg(long, global = true, env = "AO_URL")]
     pub url: Option<String>,
     /// Bearer token for the API (default: the one in the data directory).
@@ -156,7 +156,11 @@ async fn run(cli: Cli) -> ExitCode {
         .clone()
         .unwrap_or_else(|| DaemonConfig::default().data_dir());
     let token = cli.token.clone().or_else(|| read_token(&data_dir));
-    let url = cli.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned());
+    let url = cli
+        .url
+        .clone()
+        .or_else(|| crate::lock::recorded(&data_dir, "url"))
+        .unwrap_or_else(|| DEFAULT_URL.to_owned());
     let client = Client::new(&url, token, CALL_TIMEOUT);
     let json = cli.json;
     let empty = || Some(Value::Object(serde_json::Map::new()));
@@ -232,7 +236,8 @@ async fn run(cli: Cli) -> ExitCode {
     result.unwrap_or_else(|e| show::error(&e.to_string(), json))
 }
 
-/// Where the CLI looks for the daemon when neither `--url` nor `AO_URL` says.
+/// Where the CLI looks for the daemon when neither `--url`, `AO_URL` nor
+/// the data directory's lock file says.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:7878";
 
 /// The longest the CLI waits for one answer (a spawn runs the whole operation).
