@@ -15,6 +15,7 @@ pub mod ports;
 pub mod runtime;
 pub mod scm;
 pub mod server;
+pub mod spool;
 pub mod store;
 pub mod token;
 pub mod workspace;

@@ -193,6 +193,8 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
 
     // Boot reconcile: finish or roll back interrupted operations, then probe.
     recover(&shared).await;
+    // Hook signals spooled while no daemon answered, at their observed times.
+    crate::spool::ingest(&shared).await;
     timers::reaper_pass(&shared).await;
 
     let (stop_tx, stop_rx) = watch::channel(false);

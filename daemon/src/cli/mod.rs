@@ -6,11 +6,14 @@ mod client;
 mod show;
 
 use crate::config::DaemonConfig;
+use crate::driver::{Clock, SystemClock};
+use crate::spool::Spooled;
 use crate::token::read_token;
 use ao_core::domain::ActivityState;
+use ao_core::domain::{ActivitySource, SessionId};
 use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
-use client::Client;
+use client::{CallError, Client};
 use reqwest::Method;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -161,6 +164,7 @@ async fn run(cli: Cli) -> ExitCode {
         .clone()
         .or_else(|| crate::lock::recorded(&data_dir, "url"))
         .unwrap_or_else(|| DEFAULT_URL.to_owned());
+    let client_token = token.clone();
     let client = Client::new(&url, token, CALL_TIMEOUT);
     let json = cli.json;
     let empty = || Some(Value::Object(serde_json::Map::new()));
@@ -224,16 +228,60 @@ async fn run(cli: Cli) -> ExitCode {
             .map(|v| show::done(&v, json, "delivered")),
         Command::Hook {
             what: Hook::Activity { state, session },
-        } => client
-            .call(
-                Method::POST,
-                &format!("/sessions/{}/activity", segment(session)),
-                Some(serde_json::json!({"state": state, "source": "hook"})),
-            )
-            .await
-            .map(|v| show::done(&v, json, "recorded")),
+        } => {
+            let hook = Client::new(&url, client_token, HOOK_TIMEOUT);
+            return hook_activity(&hook, &data_dir, session, state, json).await;
+        }
     };
     result.unwrap_or_else(|e| show::error(&e.to_string(), json))
+}
+
+/// The longest a hook waits before it spools its signal instead.
+const HOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reports an agent's activity; when no daemon answers, spools it (with
+/// its observation time) for the daemon's next start and still succeeds.
+async fn hook_activity(
+    client: &Client,
+    data_dir: &std::path::Path,
+    session: &str,
+    state: &str,
+    json: bool,
+) -> ExitCode {
+    let observed = SystemClock.now();
+    let answer = client
+        .call(
+            Method::POST,
+            &format!("/sessions/{}/activity", segment(session)),
+            Some(serde_json::json!({"state": state, "source": "hook"})),
+        )
+        .await;
+    match answer {
+        Ok(v) => show::done(&v, json, "recorded"),
+        Err(CallError::Unreachable(why)) => {
+            let Ok(state) = state.parse::<ActivityState>() else {
+                return show::error(&format!("unknown activity state `{state}`"), json);
+            };
+            let entry = Spooled {
+                session: SessionId(session.to_owned()),
+                at: observed,
+                state,
+                source: ActivitySource::Hook,
+            };
+            match crate::spool::append(data_dir, &entry) {
+                Ok(path) => {
+                    eprintln!(
+                        "warning: {why}\nwarning: the signal is spooled in {} and is delivered when the daemon starts",
+                        path.display()
+                    );
+                    let spooled = serde_json::json!({"spooled": path.display().to_string()});
+                    show::done(&spooled, json, "spooled")
+                }
+                Err(e) => show::error(&format!("{why}; and spooling the signal failed: {e}"), json),
+            }
+        }
+        Err(e) => show::error(&e.to_string(), json),
+    }
 }
 
 /// Where the CLI looks for the daemon when neither `--url`, `AO_URL` nor

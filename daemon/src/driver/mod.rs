@@ -27,6 +27,7 @@ use ao_core::config::Config;
 use ao_core::domain::SessionId;
 use ao_core::lcm::Event;
 use ao_core::sm::{OpResult, Operation};
+use ao_core::time::Timestamp;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -134,10 +135,22 @@ impl Shared {
         id: &SessionId,
         event: Event,
     ) -> Result<actor::Fed, DriverError> {
+        self.feed_observed(id, event, None).await
+    }
+
+    /// [`Self::feed`] for an input observed at `observed` (a spooled hook
+    /// signal ingested late), not now.
+    pub async fn feed_observed(
+        self: &Arc<Self>,
+        id: &SessionId,
+        event: Event,
+        observed: Option<Timestamp>,
+    ) -> Result<actor::Fed, DriverError> {
         let (reply, rx) = oneshot::channel();
         let tx = self.actor(id);
         tx.send(actor::Msg::Feed {
             event,
+            observed,
             reply: Some(reply),
         })
         .await
@@ -148,7 +161,13 @@ impl Shared {
     /// Feeds an input without waiting (observers).
     pub async fn post(self: &Arc<Self>, id: &SessionId, event: Event) {
         let tx = self.actor(id);
-        let _ = tx.send(actor::Msg::Feed { event, reply: None }).await;
+        let _ = tx
+            .send(actor::Msg::Feed {
+                event,
+                observed: None,
+                reply: None,
+            })
+            .await;
     }
 
     /// Runs a session-manager operation in its session's actor (one at a
