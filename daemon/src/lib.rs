@@ -12,6 +12,7 @@ pub mod journal;
 pub mod lock;
 pub mod notify;
 pub mod ports;
+pub mod preflight;
 pub mod runtime;
 pub mod scm;
 pub mod server;

@@ -49,9 +49,24 @@ pub async fn main(opts: Options) -> ExitCode {
         },
         None => DaemonConfig::default(),
     };
+    let problems = crate::preflight::check(&config, std::env::var("PATH").ok().as_deref());
+    let file = opts.config.as_ref().map_or_else(
+        || "(built-in defaults)".to_owned(),
+        |p| p.display().to_string(),
+    );
     if opts.check_config {
+        for p in &problems {
+            eprintln!("error: {file}: {p}");
+        }
+        if !problems.is_empty() {
+            eprintln!("{} problem(s): a spawn would fail", problems.len());
+            return ExitCode::from(2);
+        }
         println!("config ok");
         return ExitCode::SUCCESS;
+    }
+    for p in &problems {
+        tracing::warn!("{file}: {p} (a spawn will fail)");
     }
     match run(config, opts).await {
         Ok(()) => ExitCode::SUCCESS,
