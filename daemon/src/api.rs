@@ -7,7 +7,9 @@
 use crate::config::DEFAULT_PROJECT;
 use crate::driver::{DriverError, Shared};
 use crate::guard::{door, Guard, Principal, COOKIE};
+use crate::store::Archived;
 use ao_core::domain::*;
+use ao_core::journal::JournalEntry;
 use ao_core::lcm::{ActivitySignal, Event};
 use ao_core::sm::{self, OpId, OpResult};
 use axum::extract::rejection::JsonRejection;
@@ -44,6 +46,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/sessions/{id}/restore", post(restore))
         .route("/sessions/{id}/send", post(send))
         .route("/sessions/{id}/activity", post(activity))
+        .route("/sessions/{id}/archive", post(archive))
         .route("/projects/{project}/cleanup", post(cleanup))
         .route("/events", get(events))
         .route("/shutdown", post(shutdown))
@@ -164,6 +167,16 @@ pub struct SessionView {
     pub status: DisplayStatus,
     /// Hooks have reported at least once (activity source is not `none`).
     pub hooks_reporting: bool,
+    /// Finished and reclaimed (terminal, runtime and workspace released):
+    /// `ao ls` hides it unless `--all`, and `ao rm` may archive it.
+    #[serde(default)]
+    pub cleaned: bool,
+    /// When the display status last changed (ms since the Unix epoch).
+    #[serde(default)]
+    pub status_since: Option<ao_core::time::Timestamp>,
+    /// The file the agent's output goes to, when its runtime keeps one.
+    #[serde(default)]
+    pub output_log: Option<String>,
     /// The canonical record.
     #[serde(flatten)]
     pub record: SessionRecord,
@@ -174,9 +187,41 @@ impl From<SessionRecord> for SessionView {
         SessionView {
             status: display_status(&record.lifecycle),
             hooks_reporting: record.lifecycle.activity.source != ActivitySource::None,
+            cleaned: is_cleaned(&record),
+            status_since: None,
+            output_log: None,
             record,
         }
     }
+}
+
+/// Terminal with its runtime and workspace released: nothing left but the record.
+pub fn is_cleaned(rec: &SessionRecord) -> bool {
+    rec.is_terminal()
+        && rec.metadata.runtime_handle.is_none()
+        && rec.metadata.workspace_path.is_none()
+}
+
+/// Records as views, with when each one's status last changed.
+async fn views(
+    state: &ApiState,
+    records: Vec<SessionRecord>,
+) -> Result<Vec<SessionView>, Response> {
+    let store = state.shared.store.clone();
+    let since = blocking(move || store.status_since())
+        .await?
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(records
+        .into_iter()
+        .map(|r| {
+            let at = since.get(&r.id).copied();
+            let log = state.shared.adapters.output_log(&r);
+            let mut v = SessionView::from(r);
+            v.status_since = at;
+            v.output_log = log.map(|p| p.display().to_string());
+            v
+        })
+        .collect())
 }
 
 async fn blocking<T: Send + 'static>(
@@ -236,17 +281,76 @@ async fn metrics(State(state): State<ApiState>) -> Response {
 }
 
 async fn list(State(state): State<ApiState>) -> Response {
-    match records(&state).await {
-        Ok(r) => Json(r.into_iter().map(SessionView::from).collect::<Vec<_>>()).into_response(),
+    let all = match records(&state).await {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    match views(&state, all).await {
+        Ok(v) => Json(v).into_response(),
         Err(e) => e,
     }
 }
 
 async fn get_one(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
-    match record(&state, &SessionId(id.clone())).await {
-        Ok(Some(r)) => Json(SessionView::from(r)).into_response(),
-        Ok(None) => error(StatusCode::NOT_FOUND, format!("no such session `{id}`")),
+    let rec = match record(&state, &SessionId(id.clone())).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no such session `{id}`")),
+        Err(e) => return e,
+    };
+    match views(&state, vec![rec]).await {
+        Ok(mut v) => v.pop().map_or_else(
+            || error(StatusCode::NOT_FOUND, format!("no such session `{id}`")),
+            |v| Json(v).into_response(),
+        ),
         Err(e) => e,
+    }
+}
+
+/// `ao rm`: archives a cleaned session (refused, with what to do, otherwise).
+async fn archive(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    let shared = state.shared.clone();
+    let session = SessionId(id);
+    let key = session.clone();
+    let at = shared.clock.now();
+    let store = shared.store.clone();
+    let archived = match blocking(move || store.archive(&key, at, is_cleaned)).await {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return e,
+    };
+    match archived {
+        Archived::Done => {
+            if let Err(e) = shared.writer.journal(&JournalEntry::Archived {
+                session: session.clone(),
+            }) {
+                tracing::error!("journal append failed: {e}");
+            }
+            Json(serde_json::json!({"archived": session})).into_response()
+        }
+        Archived::Missing => error(
+            StatusCode::NOT_FOUND,
+            format!("no such session `{session}`"),
+        ),
+        Archived::Refused(rec) => error(StatusCode::CONFLICT, not_cleaned(&rec)),
+    }
+}
+
+/// Why a session cannot be archived yet, and what to do about it.
+fn not_cleaned(rec: &SessionRecord) -> String {
+    let (id, project) = (&rec.id, &rec.project_id);
+    if !rec.is_terminal() {
+        return format!(
+            "session `{id}` is {} (not finished): kill it first (`ao kill {id}`), then `ao cleanup {project}`, then `ao rm {id}`",
+            display_status(&rec.lifecycle)
+        );
+    }
+    match &rec.metadata.workspace_path {
+        Some(ws) => format!(
+            "session `{id}` still has its workspace {ws}: run `ao cleanup {project}` (a workspace with uncommitted work is kept until you commit or remove that work), then `ao rm {id}`"
+        ),
+        None => format!(
+            "session `{id}` still has its runtime: run `ao cleanup {project}`, then `ao rm {id}`"
+        ),
     }
 }
 
@@ -421,7 +525,19 @@ async fn restore(State(state): State<ApiState>, Path(id): Path<String>) -> Respo
             return error(StatusCode::NOT_FOUND, e.to_string())
         }
         Err(e @ sm::SmError::NotTerminal { .. }) => {
-            return error(StatusCode::CONFLICT, e.to_string())
+            let gone = rec.as_ref().is_some_and(|r| {
+                r.metadata.runtime_handle.is_none()
+                    || matches!(
+                        r.lifecycle.runtime.state,
+                        RuntimeState::Exited | RuntimeState::Missing
+                    )
+            });
+            let advice = if gone {
+                format!(": its runtime is gone but the session is not finished; kill it first (`ao kill {id}`), then `ao restore {id}`")
+            } else {
+                format!(": it is still running; `ao kill {id}` first if you want to restart it")
+            };
+            return error(StatusCode::CONFLICT, format!("{e}{advice}"));
         }
         Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     };

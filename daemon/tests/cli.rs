@@ -125,3 +125,165 @@ fn a_missing_daemon_says_how_to_start_one() {
         "{usage}"
     );
 }
+
+fn stdout_of(d: &Daemon, args: &[&str]) -> String {
+    let out = d.ao(args);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{args:?}: {stdout}{stderr}");
+    stdout
+}
+
+#[test]
+fn ls_hides_cleaned_sessions_and_rm_archives_only_those() {
+    let dir = TempDir::new("cli-ls");
+    let d = Daemon::start(&dir.join("data"), Some(QUIET));
+    let done = d.spawn("sleep 30");
+    let live = d.spawn("sleep 30");
+
+    let table = stdout_of(&d, &["ls"]);
+    let header = table.lines().next().unwrap();
+    for column in ["STATUS", "FOR", "AGE", "BRANCH", "ACTIVITY"] {
+        assert!(header.contains(column), "{header}");
+    }
+    let row = table.lines().find(|l| l.starts_with(&live)).unwrap();
+    assert!(
+        row.contains(&format!("ao/{live}")) && row.contains("none (hooks silent)"),
+        "{row}"
+    );
+
+    let refused = d.ao(&["rm", &live]);
+    let (_, err) = text(&refused);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        err.contains(&format!("kill it first (`ao kill {live}`)")),
+        "{err}"
+    );
+
+    assert!(d.ao(&["kill", &done]).status.success());
+    assert!(d.ao(&["cleanup", "default"]).status.success());
+    let table = stdout_of(&d, &["ls"]);
+    assert!(
+        !table.lines().any(|l| l.starts_with(&done)),
+        "a cleaned session is hidden: {table}"
+    );
+    assert!(table.contains("1 cleaned session(s) hidden"), "{table}");
+    let all = stdout_of(&d, &["ls", "--all"]);
+    let row = all.lines().find(|l| l.starts_with(&done)).unwrap();
+    assert!(
+        row.contains("killed") && row.contains("- (finished)"),
+        "{row}"
+    );
+    let json: Value = serde_json::from_str(&stdout_of(&d, &["--json", "ls"])).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1);
+
+    assert_eq!(
+        stdout_of(&d, &["rm", &done]).trim(),
+        format!("archived {done}")
+    );
+    let all = stdout_of(&d, &["ls", "--all"]);
+    assert!(!all.contains(&done), "{all}");
+    assert_eq!(d.ao(&["status", &done]).status.code(), Some(1));
+    // The journal agrees: replaying it ends without the archived session.
+    let data = d.data_dir.clone();
+    assert!(d.stop());
+    let entries = ao_daemon::journal::read_journal(&data.join("journal.jsonl")).unwrap();
+    let replayed = ao_core::journal::replay(&entries).unwrap();
+    let stored = ao_daemon::store::Store::open(&data.join("ao.db"))
+        .unwrap()
+        .records()
+        .unwrap();
+    assert_eq!(replayed.records.into_values().collect::<Vec<_>>(), stored);
+    assert_eq!(stored.len(), 1);
+}
+
+/// Whether `text` holds a local time as `YYYY-MM-DD HH:MM:SS` right after `after`.
+fn has_local_time(text: &str, after: &str) -> bool {
+    text.split(after).nth(1).is_some_and(|rest| {
+        let t: Vec<char> = rest.chars().take(19).collect();
+        t.len() == 19
+            && t.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == '-',
+                10 => *c == ' ',
+                13 | 16 => *c == ':',
+                _ => c.is_ascii_digit(),
+            })
+    })
+}
+
+#[test]
+fn status_shows_local_times_durations_runtime_and_log() {
+    let dir = TempDir::new("cli-status");
+    let d = Daemon::start(&dir.join("data"), Some(QUIET));
+    let id = d.spawn(&format!("\"{AO}\" hook activity --state active; sleep 30"));
+    assert!(support::wait_until(
+        std::time::Duration::from_secs(15),
+        || { stdout_of(&d, &["status", &id]).contains("status    working") }
+    ));
+    let status = stdout_of(&d, &["status", &id]);
+    let line = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {status}"))
+            .to_owned()
+    };
+    let s = line("status");
+    assert!(
+        s.contains("working, for ") && has_local_time(&s, " s (since "),
+        "{s}"
+    );
+    assert!(
+        line("runtime").starts_with(&format!("runtime   process ao-{id}")),
+        "{status}"
+    );
+    let log = line("output");
+    let log = log.trim_start_matches("output").trim();
+    assert!(
+        log.ends_with(".log") && std::path::Path::new(log).exists(),
+        "{status}"
+    );
+    let a = line("activity");
+    assert!(
+        has_local_time(&a, "active (reported by hook at ") && a.contains(" ago)"),
+        "{a}"
+    );
+
+    assert!(d.ao(&["kill", &id]).status.success());
+    let after = stdout_of(&d, &["status", &id]);
+    let a = after.lines().find(|l| l.starts_with("activity")).unwrap();
+    assert!(
+        a.contains("- (finished; its last report was active at "),
+        "a finished session's activity is history: {a}"
+    );
+}
+
+#[test]
+fn a_refused_restore_of_a_session_whose_runtime_is_gone_says_to_kill_it_first() {
+    let dir = TempDir::new("cli-restore");
+    let config = "thresholds:\n  reaper_interval: 200ms\n  scm_interval: 1h\n  tick_interval: 1h\n  spawn_grace: 100ms\n  death_confirmations: 1000\n";
+    let d = Daemon::start(&dir.join("data"), Some(config));
+    let id = d.spawn("exit 0");
+    assert!(support::wait_until(
+        std::time::Duration::from_secs(15),
+        || {
+            let v: Value =
+                serde_json::from_str(&stdout_of(&d, &["--json", "status", &id])).unwrap();
+            v["lifecycle"]["runtime"]["state"] == "exited"
+        }
+    ));
+    let out = d.ao(&["restore", &id]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("its runtime is gone")
+            && err.contains(&format!(
+                "kill it first (`ao kill {id}`), then `ao restore {id}`"
+            )),
+        "{err}"
+    );
+    assert!(d.ao(&["kill", &id]).status.success());
+    assert!(
+        d.ao(&["restore", &id]).status.success(),
+        "and then the restore works"
+    );
+}

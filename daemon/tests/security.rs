@@ -57,6 +57,7 @@ fn writes(id: &str, pwned: &std::path::Path) -> Vec<(&'static str, String, Strin
             format!("/sessions/{id}/activity"),
             r#"{"state":"blocked"}"#.into(),
         ),
+        ("POST", format!("/sessions/{id}/archive"), "{}".into()),
         ("POST", "/projects/default/cleanup".into(), "{}".into()),
         ("POST", "/shutdown".into(), "{}".into()),
     ]

@@ -4,6 +4,7 @@
 
 mod client;
 mod show;
+mod when;
 
 use crate::config::DaemonConfig;
 use crate::driver::{Clock, SystemClock};
@@ -73,10 +74,19 @@ pub enum Command {
         /// The task (for the default project: a shell command line).
         prompt: String,
     },
-    /// List sessions.
-    Ls,
+    /// List sessions (cleaned ones only with --all).
+    Ls {
+        /// Also list cleaned sessions (finished, runtime and workspace released).
+        #[arg(long)]
+        all: bool,
+    },
     /// Show one session.
     Status {
+        /// Session id.
+        id: String,
+    },
+    /// Archive a cleaned session (finished, runtime and workspace released).
+    Rm {
         /// Session id.
         id: String,
     },
@@ -186,14 +196,22 @@ async fn run(cli: Cli) -> ExitCode {
                 .await
                 .map(|v| show::op(&v, json))
         }
-        Command::Ls => client
+        Command::Ls { all } => client
             .call(Method::GET, "/sessions", None)
             .await
-            .map(|v| show::list(&v, json)),
+            .map(|v| show::list(&v, json, *all, SystemClock.now())),
         Command::Status { id } => client
             .call(Method::GET, &format!("/sessions/{}", segment(id)), None)
             .await
-            .map(|v| show::status(&v, json)),
+            .map(|v| show::status(&v, json, SystemClock.now())),
+        Command::Rm { id } => client
+            .call(
+                Method::POST,
+                &format!("/sessions/{}/archive", segment(id)),
+                empty(),
+            )
+            .await
+            .map(|v| show::done(&v, json, &format!("archived {id}"))),
         Command::Kill { id } => client
             .call(
                 Method::POST,

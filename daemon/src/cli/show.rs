@@ -1,7 +1,9 @@
 //! What the CLI prints: operation outcomes, the session table, one
 //! session's status, and errors (as JSON with `--json`).
 
+use super::when;
 use crate::api::{OpResponse, SessionView};
+use ao_core::time::Timestamp;
 use serde_json::Value;
 use std::process::ExitCode;
 
@@ -37,91 +39,170 @@ pub fn done(v: &Value, json: bool, word: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The session table.
-pub fn list(v: &Value, json: bool) -> ExitCode {
+/// The session table: cleaned sessions hidden unless `all`.
+pub fn list(v: &Value, json: bool, all: bool, now: Timestamp) -> ExitCode {
+    let sessions: Vec<SessionView> = match serde_json::from_value(v.clone()) {
+        Ok(s) => s,
+        Err(e) => return error(&format!("unexpected answer from the daemon: {e}"), json),
+    };
+    let shown: Vec<&SessionView> = sessions.iter().filter(|s| all || !s.cleaned).collect();
     if json {
-        println!("{v}");
+        println!("{}", serde_json::to_value(&shown).unwrap_or(Value::Null));
         return ExitCode::SUCCESS;
     }
-    let sessions: Vec<SessionView> = serde_json::from_value(v.clone()).unwrap_or_default();
     println!(
-        "{:<16} {:<10} {:<8} {:<18} {:<8} {:<10} ACTIVITY",
-        "ID", "PROJECT", "ISSUE", "STATUS", "PR", "RUNTIME"
+        "{:<16} {:<10} {:<8} {:<18} {:<8} {:<8} {:<20} {:<8} {:<10} ACTIVITY",
+        "ID", "PROJECT", "ISSUE", "STATUS", "FOR", "AGE", "BRANCH", "PR", "RUNTIME"
     );
-    for s in sessions {
+    for s in &shown {
         let r = &s.record;
         let pr = r
             .lifecycle
             .pr
             .number
             .map_or_else(|| "-".to_owned(), |n| format!("#{n}"));
-        let activity = if s.hooks_reporting {
-            r.lifecycle.activity.state.to_string()
-        } else {
-            "none (hooks silent)".into()
-        };
+        let since = s
+            .status_since
+            .map_or_else(|| "-".to_owned(), |t| when::ago(now, t));
         println!(
-            "{:<16} {:<10} {:<8} {:<18} {:<8} {:<10} {}",
-            r.id, r.project_id, r.issue_id, s.status, pr, r.lifecycle.runtime.state, activity
+            "{:<16} {:<10} {:<8} {:<18} {:<8} {:<8} {:<20} {:<8} {:<10} {}",
+            r.id,
+            r.project_id,
+            r.issue_id,
+            s.status,
+            since,
+            when::ago(now, r.created_at),
+            if r.metadata.branch.is_empty() {
+                "-"
+            } else {
+                &r.metadata.branch
+            },
+            pr,
+            r.lifecycle.runtime.state,
+            activity(s, now, false)
         );
+    }
+    let hidden = sessions.len() - shown.len();
+    if hidden > 0 {
+        println!("({hidden} cleaned session(s) hidden: `ao ls --all` shows them)");
     }
     ExitCode::SUCCESS
 }
 
+/// What the agent last reported, worded the same in `ao ls` and `ao status`:
+/// silent hooks said so; a finished session's last report is history, not current.
+fn activity(s: &SessionView, now: Timestamp, long: bool) -> String {
+    let a = &s.record.lifecycle.activity;
+    let at = a
+        .last_activity_at
+        .map(|t| (when::ago(now, t), when::local(t)));
+    if s.record.is_terminal() {
+        return match (long, at) {
+            (true, _) if !s.hooks_reporting => "- (finished; its hooks never reported)".into(),
+            (true, Some((ago, local))) => format!(
+                "- (finished; its last report was {} at {local}, {ago} ago)",
+                a.state
+            ),
+            _ => "- (finished)".into(),
+        };
+    }
+    if !s.hooks_reporting {
+        return "none (hooks silent)".into();
+    }
+    match (long, at) {
+        (true, Some((ago, local))) => {
+            format!(
+                "{} (reported by {} at {local}, {ago} ago)",
+                a.state, a.source
+            )
+        }
+        _ => a.state.to_string(),
+    }
+}
+
 /// One session.
-pub fn status(v: &Value, json: bool) -> ExitCode {
+pub fn status(v: &Value, json: bool, now: Timestamp) -> ExitCode {
     if json {
         println!("{v}");
         return ExitCode::SUCCESS;
     }
-    match serde_json::from_value::<SessionView>(v.clone()) {
-        Ok(s) => {
-            let r = &s.record;
-            let l = &r.lifecycle;
-            println!(
-                "session   {} ({}, project {}, issue {})",
-                r.id, r.kind, r.project_id, r.issue_id
-            );
-            println!("status    {}", s.status);
-            println!("lifecycle {}/{}", l.session.state, l.session.reason);
-            println!(
-                "pr        {}/{}{}",
-                l.pr.state,
-                l.pr.reason,
-                l.pr.number.map(|n| format!(" #{n}")).unwrap_or_default()
-            );
-            println!("runtime   {}/{}", l.runtime.state, l.runtime.reason);
-            println!(
-                "activity  {} (source {}){}",
-                l.activity.state,
-                l.activity.source,
-                if s.hooks_reporting {
-                    ""
-                } else {
-                    " — the agent's hooks have not reported"
-                }
-            );
-            if let Some(q) = l.detecting {
-                println!(
-                    "detecting attempts {} since {} ms",
-                    q.attempts, q.started_at.0
-                );
-            }
-            println!(
-                "workspace {}",
-                r.metadata
-                    .workspace_path
-                    .as_ref()
-                    .map_or("-", |h| h.as_str())
-            );
-            println!("revision  {}", r.revision);
-            ExitCode::SUCCESS
-        }
-        Err(_) => {
-            println!("{v}");
-            ExitCode::SUCCESS
-        }
+    let s = match serde_json::from_value::<SessionView>(v.clone()) {
+        Ok(s) => s,
+        Err(e) => return error(&format!("unexpected answer from the daemon: {e}"), json),
+    };
+    let r = &s.record;
+    let l = &r.lifecycle;
+    let m = &r.metadata;
+    println!(
+        "session   {} ({}, project {}, issue {})",
+        r.id, r.kind, r.project_id, r.issue_id
+    );
+    let mut status = s.status.to_string();
+    if let Some(q) = l.detecting {
+        status.push_str(&format!(
+            " (detecting, {} attempt{})",
+            q.attempts,
+            if q.attempts == 1 { "" } else { "s" }
+        ));
     }
+    if let Some(since) = s.status_since {
+        status.push_str(&format!(
+            ", for {} (since {})",
+            when::ago(now, since),
+            when::local(since)
+        ));
+    }
+    println!("status    {status}");
+    println!("lifecycle {}/{}", l.session.state, l.session.reason);
+    println!(
+        "created   {} ({} ago)",
+        when::local(r.created_at),
+        when::ago(now, r.created_at)
+    );
+    println!(
+        "pr        {}/{}{}",
+        l.pr.state,
+        l.pr.reason,
+        l.pr.number.map(|n| format!(" #{n}")).unwrap_or_default()
+    );
+    println!(
+        "runtime   {} {} ({}/{})",
+        if m.runtime_name.is_empty() {
+            "-"
+        } else {
+            &m.runtime_name
+        },
+        m.runtime_handle
+            .as_ref()
+            .map_or("(released)", |h| h.as_str()),
+        l.runtime.state,
+        l.runtime.reason
+    );
+    if let Some(log) = &s.output_log {
+        println!("output    {log}");
+    }
+    println!("activity  {}", activity(&s, now, true));
+    if let Some(q) = l.detecting {
+        println!(
+            "detecting {} attempt{}, for {} (since {})",
+            q.attempts,
+            if q.attempts == 1 { "" } else { "s" },
+            when::ago(now, q.started_at),
+            when::local(q.started_at)
+        );
+    }
+    println!(
+        "branch    {}",
+        if m.branch.is_empty() { "-" } else { &m.branch }
+    );
+    println!(
+        "workspace {}",
+        m.workspace_path
+            .as_ref()
+            .map_or("(released)", |h| h.as_str())
+    );
+    println!("revision  {}", r.revision);
+    ExitCode::SUCCESS
 }
 
 /// An error: on stderr, or as `{"error": ...}` on stdout with `--json`; exit 1.

@@ -107,6 +107,17 @@ impl Adapters {
             .ok()?
     }
 
+    /// Where a session's agent output goes, if its runtime keeps a log.
+    pub fn output_log(&self, rec: &SessionRecord) -> Option<PathBuf> {
+        match (
+            self.runtime_of(Some(rec), None),
+            &rec.metadata.runtime_handle,
+        ) {
+            (AnyRuntime::Process(p), Some(handle)) => Some(p.log_path(handle)),
+            _ => None,
+        }
+    }
+
     /// Types a message into the session's agent.
     pub async fn send(&self, rec: &SessionRecord, message: &str) -> Result<(), AdapterError> {
         let Some(handle) = &rec.metadata.runtime_handle else {
