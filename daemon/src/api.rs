@@ -5,7 +5,8 @@
 //! `/health`.
 
 use crate::config::DEFAULT_PROJECT;
-use crate::driver::{DriverError, Shared};
+use crate::driver::{DriverError, Metrics, Shared};
+use crate::event_log::{EventLog, Resume, Stamped};
 use crate::guard::{door, Guard, Principal, COOKIE};
 use crate::store::Archived;
 use ao_core::domain::*;
@@ -32,6 +33,8 @@ pub struct ApiState {
     pub shutdown: watch::Sender<bool>,
     /// The door every request passes.
     pub guard: Arc<Guard>,
+    /// Event ids and the replay buffer of the event stream.
+    pub event_log: Arc<EventLog>,
 }
 
 /// The router, behind the door (unknown routes included).
@@ -592,8 +595,14 @@ async fn send(
         Err(e) => return e,
     };
     match state.shared.adapters.send(&rec, &body.message).await {
-        Ok(()) => Json(serde_json::json!({"delivered": true})).into_response(),
-        Err(e) => error(StatusCode::BAD_GATEWAY, e.to_string()),
+        Ok(()) => {
+            Metrics::inc(&state.shared.metrics.sends);
+            Json(serde_json::json!({"delivered": true})).into_response()
+        }
+        Err(e) => {
+            Metrics::inc(&state.shared.metrics.send_failures);
+            error(StatusCode::BAD_GATEWAY, e.to_string())
+        }
     }
 }
 
@@ -631,25 +640,83 @@ async fn activity(
     }
 }
 
-async fn events(State(state): State<ApiState>) -> Response {
-    let mut rx = state.shared.events.subscribe();
+/// The event stream: a snapshot of every session first (or, with
+/// `Last-Event-ID`, the events missed since — or a `gap` event saying why
+/// not, then the snapshot), then each change as it happens, each with its id.
+async fn events(State(state): State<ApiState>, headers: axum::http::HeaderMap) -> Response {
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (resume, mut rx) = state.event_log.resume(last.as_deref());
     let stream = async_stream(move |tx| async move {
-        while let Ok(ev) = rx.recv().await {
-            let data = serde_json::to_string(&ev).unwrap_or_default();
-            if tx
-                .send(Ok::<_, std::convert::Infallible>(
-                    SseEvent::default().event("session").data(data),
-                ))
-                .await
-                .is_err()
-            {
-                break;
+        let log = state.event_log.clone();
+        let send = |e: SseEvent| {
+            let tx = tx.clone();
+            async move { tx.send(Ok::<_, std::convert::Infallible>(e)).await.is_ok() }
+        };
+        let first = match resume {
+            Resume::Snapshot { seq } => vec![snapshot(&state, &log.id(seq)).await],
+            Resume::Replay(missed) => missed.iter().map(|e| stamped(&log, e)).collect(),
+            Resume::Gap { reason, seq } => vec![
+                SseEvent::default()
+                    .event("gap")
+                    .data(serde_json::json!({ "error": reason }).to_string()),
+                snapshot(&state, &log.id(seq)).await,
+            ],
+        };
+        for e in first {
+            if !send(e).await {
+                return;
+            }
+        }
+        loop {
+            let next = match rx.recv().await {
+                Ok(e) => stamped(&log, &e),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    let gap = SseEvent::default().event("gap").data(
+                        serde_json::json!({ "error": format!("{n} events were dropped: this client read too slowly") })
+                            .to_string(),
+                    );
+                    if !send(gap).await {
+                        return;
+                    }
+                    snapshot(&state, "").await
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            if !send(next).await {
+                return;
             }
         }
     });
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// One session change as an SSE event with its id.
+fn stamped(log: &EventLog, e: &Stamped) -> SseEvent {
+    SseEvent::default()
+        .event("session")
+        .id(log.id(e.seq))
+        .data(serde_json::to_string(&e.event).unwrap_or_default())
+}
+
+/// Every session as it is now (`id`: the last event it reflects, if any).
+async fn snapshot(state: &ApiState, id: &str) -> SseEvent {
+    let all = match records(state).await {
+        Ok(r) => views(state, r).await.ok(),
+        Err(_) => None,
+    };
+    let event = SseEvent::default().event("snapshot");
+    let event = if id.is_empty() { event } else { event.id(id) };
+    match all {
+        Some(v) => event.data(serde_json::to_string(&v).unwrap_or_default()),
+        None => SseEvent::default().event("gap").data(
+            serde_json::json!({ "error": "cannot read the sessions for a snapshot" }).to_string(),
+        ),
+    }
 }
 
 /// A stream fed by a task through a channel (no extra stream crate needed).

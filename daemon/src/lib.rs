@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod driver;
 pub mod error;
+pub mod event_log;
 pub mod guard;
 pub mod journal;
 pub mod lock;

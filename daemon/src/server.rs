@@ -7,6 +7,7 @@
 use crate::api::{router, ApiState};
 use crate::config::DaemonConfig;
 use crate::driver::{timers, Adapters, Shared, SystemClock};
+use crate::event_log::EventLog;
 use crate::guard::Guard;
 use crate::journal::Journal;
 use crate::lock::DaemonLock;
@@ -80,9 +81,13 @@ pub async fn main(opts: Options) -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour only for a person at a terminal (never in a log file or pipe).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
 }
 
@@ -206,6 +211,9 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
     .map_err(|e| StartError::Store(format!("cannot start the store writer: {e}")))?;
     tracing::info!("listening on {url}");
 
+    // Stamped from the first change on, so ids cover everything a client can miss.
+    let event_log = EventLog::start(&shared, shared.clock.now().0);
+
     // Boot reconcile: finish or roll back interrupted operations, then probe.
     recover(&shared).await;
     // Hook signals spooled while no daemon answered, at their observed times.
@@ -218,6 +226,7 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         shared: shared.clone(),
         shutdown: stop_tx.clone(),
         guard,
+        event_log,
     });
     let mut api_stop = stop_rx.clone();
     let signals = tokio::spawn(wait_for_signal(stop_tx.clone()));
