@@ -229,7 +229,8 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         event_log,
     });
     let mut api_stop = stop_rx.clone();
-    let signals = tokio::spawn(wait_for_signal(stop_tx.clone()));
+    // Installed before the readiness line: a SIGTERM right after it is a graceful stop.
+    let signals = tokio::spawn(wait_for_signal(stop_tx.clone(), install_signals()));
     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = api_stop.wait_for(|s| *s).await;
     });
@@ -289,13 +290,26 @@ async fn recover(shared: &Arc<Shared>) {
     }
 }
 
-async fn wait_for_signal(stop: watch::Sender<bool>) {
+/// SIGTERM and SIGINT handlers (none, with an error logged, if they cannot be installed).
+fn install_signals() -> Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    match (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers");
+    ) {
+        (Ok(term), Ok(int)) => Some((term, int)),
+        _ => {
+            tracing::error!("cannot install signal handlers");
+            None
+        }
+    }
+}
+
+async fn wait_for_signal(
+    stop: watch::Sender<bool>,
+    handlers: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+) {
+    let Some((mut term, mut int)) = handlers else {
         return;
     };
     tokio::select! {
