@@ -31,6 +31,12 @@ pub enum JournalEntry {
         /// Digest of the effects the driver executed for it.
         effects: Fingerprint,
     },
+    /// A finished, cleaned session the user archived (`ao rm`): it leaves
+    /// the live records.
+    Archived {
+        /// The session.
+        session: SessionId,
+    },
 }
 
 /// A digest of a step's effects, for replay comparison. It hashes the
@@ -156,7 +162,49 @@ pub fn replay<'a>(
                 }
                 out.inputs += 1;
             }
+            JournalEntry::Archived { session } => {
+                if out.records.remove(session).is_none() {
+                    return Err(ReplayError::UnknownSession {
+                        line,
+                        session: session.clone(),
+                    });
+                }
+            }
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::domain::{IssueId, ProjectId, SessionKind};
+    use crate::time::Timestamp;
+
+    #[test]
+    fn an_archived_session_leaves_the_replayed_records() {
+        let record = SessionRecord::seeded(
+            SessionId::from("app-1"),
+            ProjectId::from("app"),
+            IssueId::from("1"),
+            SessionKind::Worker,
+            Timestamp(1),
+        );
+        let archived = JournalEntry::Archived {
+            session: SessionId::from("app-1"),
+        };
+        let entries = [JournalEntry::Seed { record }, archived.clone()];
+        assert!(replay(&entries).unwrap().records.is_empty());
+        let err = replay(&entries[1..]).unwrap_err();
+        assert!(
+            matches!(err, ReplayError::UnknownSession { line: 1, .. }),
+            "{err}"
+        );
+        let text = serde_json::to_string(&archived).unwrap();
+        assert_eq!(
+            serde_json::from_str::<JournalEntry>(&text).unwrap(),
+            archived
+        );
+    }
 }

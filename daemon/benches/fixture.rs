@@ -64,6 +64,7 @@ impl Fixture {
             adapters,
             clock,
             "http://127.0.0.1:0".into(),
+            ao_daemon::token::Secret::random().expect("random"),
         )
         .expect("the store writer starts");
         Fixture { shared, ids, dir }

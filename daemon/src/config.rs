@@ -43,8 +43,12 @@ pub struct DaemonConfig {
 pub struct ApiConfig {
     /// Address to bind (loopback by default; anything else requires `token`).
     pub listen: SocketAddr,
-    /// Bearer token required on every request (mandatory off loopback).
+    /// A bearer token accepted besides the one in `<data_dir>/token`
+    /// (mandatory off loopback, where clients cannot read that file).
     pub token: Option<String>,
+    /// Host names (`name` or `name:port`) the API answers to besides
+    /// localhost, 127.0.0.1 and [::1] (e.g. a reverse proxy's name).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ApiConfig {
@@ -52,6 +56,7 @@ impl Default for ApiConfig {
         ApiConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             token: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }

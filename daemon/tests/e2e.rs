@@ -88,6 +88,7 @@ fn stop_agents(dir: &Path) {
 struct Daemon {
     child: Child,
     url: String,
+    data_dir: PathBuf,
 }
 
 impl Daemon {
@@ -120,7 +121,11 @@ impl Daemon {
         let url = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("the daemon reports it is listening");
-        Daemon { child, url }
+        Daemon {
+            child,
+            url,
+            data_dir: data_dir.to_owned(),
+        }
     }
 
     /// SIGTERM; returns how long the exit took.
@@ -145,6 +150,7 @@ impl Daemon {
         Command::new(AO)
             .args(args)
             .env("AO_URL", &self.url)
+            .env("AO_DATA_DIR", &self.data_dir)
             .output()
             .unwrap()
     }

@@ -158,6 +158,17 @@ impl Adapters {
             .ok()?
     }
 
+    /// Where a session's agent output goes, if its runtime keeps a log.
+    pub fn output_log(&self, rec: &SessionRecord) -> Option<PathBuf> {
+        match (
+            self.runtime_of(Some(rec), None),
+            &rec.metadata.runtime_handle,
+        ) {
+            (AnyRuntime::Process(p), Some(handle)) => Some(p.log_path(handle)),
+            _ => None,
+        }
+    }
+
     /// Types a message into the session's agent.
     pub async fn send(&self, rec: &SessionRecord, message: &str) -> Result<(), AdapterError> {
         let Some(handle) = &rec.metadata.runtime_handle else {
@@ -214,7 +225,8 @@ impl Adapters {
         }
     }
 
-    /// Starts the agent (with `AO_URL` so its hooks can reach the daemon).
+    /// Starts the agent (with `AO_URL`, its hook token and the data dir, so
+    /// its hooks can reach the daemon).
     pub async fn create_runtime(
         &self,
         shared: &Arc<Shared>,
@@ -227,6 +239,14 @@ impl Adapters {
         let rec = Self::record(shared, session).await;
         let mut env = env.to_vec();
         env.push(("AO_URL".to_owned(), shared.url.clone()));
+        // Least privilege: the agent's token reaches only its own session's
+        // hook endpoint; the data dir is where `ao hook` spools when the
+        // daemon is unreachable.
+        env.push(("AO_TOKEN".to_owned(), shared.secret.hook_token(session)));
+        env.push((
+            "AO_DATA_DIR".to_owned(),
+            shared.data_dir.display().to_string(),
+        ));
         let spec = RuntimeSpec {
             owner: self.owner(session),
             handle: handle.clone(),

@@ -178,7 +178,7 @@ async fn execute(
         Action::Reduce { session, event } => {
             let fed = match in_actor {
                 Some((id, cache)) if id == session => {
-                    feed_all(shared, session, event.clone(), cache).await
+                    feed_all(shared, session, event.clone(), None, cache).await
                 }
                 _ => shared.feed(session, event.clone()).await,
             };

@@ -127,7 +127,11 @@ pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stop.changed() => return,
-            _ = reaper.tick() => reaper_pass(&shared).await,
+            _ = reaper.tick() => {
+                // A hook that timed out against a busy daemon spooled its signal.
+                crate::spool::ingest(&shared).await;
+                reaper_pass(&shared).await;
+            }
             _ = scm.tick() => scm_pass(&shared).await,
             _ = tick.tick() => tick_pass(&shared).await,
         }
