@@ -31,6 +31,12 @@ pub enum JournalEntry {
         /// Digest of the effects the driver executed for it.
         effects: Fingerprint,
     },
+    /// A finished, cleaned session the user archived (`ao rm`): it leaves
+    /// the live records.
+    Archived {
+        /// The session.
+        session: SessionId,
+    },
 }
 
 /// A digest of a step's effects, for replay comparison. It hashes the
@@ -91,6 +97,32 @@ pub struct Replayed {
     pub inputs: usize,
 }
 
+/// The file name of numbered segment `number` of the journal whose active
+/// file is named `active`: a driver appends to the active file
+/// (`journal.jsonl`) and, once it outgrows its size bound, renames it to the
+/// next segment (`journal.000001.jsonl`, `journal.000002.jsonl`, ...). A
+/// journal is its segments in number order, then its active file.
+pub fn segment_name(active: &str, number: u64) -> String {
+    match active.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{number:06}.{ext}"),
+        _ => format!("{active}.{number:06}"),
+    }
+}
+
+/// The number of the segment file `name` of the journal whose active file is
+/// `active` (`None`: not one of its segments).
+pub fn segment_number(active: &str, name: &str) -> Option<u64> {
+    let (prefix, suffix) = match active.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (format!("{stem}."), format!(".{ext}")),
+        _ => (format!("{active}."), String::new()),
+    };
+    let digits = name.strip_prefix(&prefix)?.strip_suffix(suffix.as_str())?;
+    if digits.len() < 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// Re-runs a journal through the core; stops at the first divergence.
 pub fn replay<'a>(
     entries: impl IntoIterator<Item = &'a JournalEntry>,
@@ -130,7 +162,49 @@ pub fn replay<'a>(
                 }
                 out.inputs += 1;
             }
+            JournalEntry::Archived { session } => {
+                if out.records.remove(session).is_none() {
+                    return Err(ReplayError::UnknownSession {
+                        line,
+                        session: session.clone(),
+                    });
+                }
+            }
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::domain::{IssueId, ProjectId, SessionKind};
+    use crate::time::Timestamp;
+
+    #[test]
+    fn an_archived_session_leaves_the_replayed_records() {
+        let record = SessionRecord::seeded(
+            SessionId::from("app-1"),
+            ProjectId::from("app"),
+            IssueId::from("1"),
+            SessionKind::Worker,
+            Timestamp(1),
+        );
+        let archived = JournalEntry::Archived {
+            session: SessionId::from("app-1"),
+        };
+        let entries = [JournalEntry::Seed { record }, archived.clone()];
+        assert!(replay(&entries).unwrap().records.is_empty());
+        let err = replay(&entries[1..]).unwrap_err();
+        assert!(
+            matches!(err, ReplayError::UnknownSession { line: 1, .. }),
+            "{err}"
+        );
+        let text = serde_json::to_string(&archived).unwrap();
+        assert_eq!(
+            serde_json::from_str::<JournalEntry>(&text).unwrap(),
+            archived
+        );
+    }
 }

@@ -20,16 +20,15 @@
 //!
 //! Run: `cargo bench -p ao-daemon --bench daemon`
 
+#[path = "fixture.rs"]
+mod fixture;
+
 use ao_core::domain::*;
 use ao_core::lcm::{ActivitySignal, Event, RuntimeObservation};
-use ao_core::time::Timestamp;
-use ao_daemon::config::DaemonConfig;
-use ao_daemon::driver::{Adapters, Clock, Shared, SystemClock};
-use ao_daemon::journal::Journal;
-use ao_daemon::store::Store;
+use ao_daemon::driver::SystemClock;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use fixture::Fixture;
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,58 +37,6 @@ const STREAMS: usize = 16;
 const GOAL_PER_SECOND: f64 = 20_000.0;
 const GOAL_P99: Duration = Duration::from_millis(2);
 const GOAL_RSS_MB: f64 = 100.0;
-
-/// The daemon under test, its sessions, and where its files live.
-struct Fixture {
-    shared: Arc<Shared>,
-    ids: Vec<SessionId>,
-    dir: PathBuf,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        let dir = std::env::temp_dir().join(format!("ao-bench-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let config = DaemonConfig {
-            data_dir: Some(dir.clone()),
-            ..DaemonConfig::default()
-        };
-        let cfg = config.core().expect("default config resolves");
-        let store = Arc::new(Store::open(&dir.join("ao.db")).expect("store"));
-        let journal = Journal::open(&dir.join("journal.jsonl")).expect("journal");
-        let adapters = Adapters::from_config(&config, &dir).expect("adapters");
-        let now = SystemClock.now().0;
-        let ids: Vec<SessionId> = (0..SESSIONS)
-            .map(|i| SessionId(format!("s{i:04}")))
-            .collect();
-        for id in &ids {
-            let mut rec = SessionRecord::seeded(
-                id.clone(),
-                ProjectId::from("default"),
-                IssueId::from("1"),
-                SessionKind::Worker,
-                Timestamp(now),
-            );
-            rec.metadata.runtime_handle = Handle::new(format!("ao-{id}"));
-            rec.metadata.workspace_path = Handle::new(format!("/ws/{id}"));
-            rec.metadata.runtime_name = "fake".into();
-            rec.metadata.spawned_at = Some(Timestamp(now.saturating_sub(600_000)));
-            store.insert(&rec).expect("seed");
-        }
-        let shared = Shared::new(
-            cfg,
-            config,
-            dir.clone(),
-            store,
-            journal,
-            adapters,
-            Arc::new(SystemClock),
-            "http://127.0.0.1:0".into(),
-        )
-        .expect("the store writer starts");
-        Fixture { shared, ids, dir }
-    }
-}
 
 /// Input-to-commit latencies, one bucket per call of the timed routine, so
 /// the measured calls can be told from the warm-up's.
@@ -248,7 +195,7 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let fx = runtime.block_on(async { Fixture::new() });
+    let fx = runtime.block_on(async { Fixture::start("bench", SESSIONS, Arc::new(SystemClock)) });
     let mut group = c.benchmark_group("daemon");
     group
         .sampling_mode(SamplingMode::Flat)

@@ -1,14 +1,21 @@
 //! The HTTP API (JSON): sessions, operations, activity ingest, health,
-//! Prometheus metrics and a server-sent event stream. A configured bearer
-//! token is required on every request (binding off loopback requires one).
+//! Prometheus metrics, a server-sent event stream and a small index page.
+//! Every request first passes the door (`crate::guard`): host allowlist,
+//! cross-site write rules and a credential on everything but `/` and
+//! `/health`.
 
 use crate::config::DEFAULT_PROJECT;
-use crate::driver::{DriverError, Shared};
+use crate::driver::{DriverError, Metrics, Shared};
+use crate::event_log::{EventLog, Resume, Stamped};
+use crate::guard::{door, Guard, Principal, COOKIE};
+use crate::store::Archived;
 use ao_core::domain::*;
+use ao_core::journal::JournalEntry;
 use ao_core::lcm::{ActivitySignal, Event};
 use ao_core::sm::{self, OpId, OpResult};
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,11 +31,16 @@ pub struct ApiState {
     pub shared: Arc<Shared>,
     /// Set to true to stop the daemon.
     pub shutdown: watch::Sender<bool>,
+    /// The door every request passes.
+    pub guard: Arc<Guard>,
+    /// Event ids and the replay buffer of the event stream.
+    pub event_log: Arc<EventLog>,
 }
 
-/// The router.
+/// The router, behind the door (unknown routes included).
 pub fn router(state: ApiState) -> Router {
     Router::new()
+        .route("/", get(index))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/sessions", get(list).post(spawn))
@@ -37,29 +49,91 @@ pub fn router(state: ApiState) -> Router {
         .route("/sessions/{id}/restore", post(restore))
         .route("/sessions/{id}/send", post(send))
         .route("/sessions/{id}/activity", post(activity))
+        .route("/sessions/{id}/archive", post(archive))
         .route("/projects/{project}/cleanup", post(cleanup))
         .route("/events", get(events))
         .route("/shutdown", post(shutdown))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.guard.clone(),
+            door,
+        ))
         .with_state(state)
 }
 
-async fn auth(
-    State(state): State<ApiState>,
-    headers: HeaderMap,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    if let Some(token) = state.shared.daemon_cfg.api.token.as_deref() {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token) {
-            return error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+/// A JSON request body whose rejection (bad JSON, unknown field, bad value)
+/// is a JSON error carrying the reason, like every other error.
+pub struct Body<T>(pub T);
+
+impl<T, S> FromRequest<S> for Body<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(error(e.status(), e.body_text())),
         }
     }
-    next.run(request).await
+}
+
+/// `/?token=…` (the link the daemon prints) trades the token for the cookie.
+#[derive(Deserialize)]
+struct SignIn {
+    token: Option<String>,
+}
+
+async fn index(
+    State(state): State<ApiState>,
+    Query(q): Query<SignIn>,
+    principal: Option<axum::Extension<Principal>>,
+) -> Response {
+    let secret = state.guard.secret();
+    if let Some(token) = q.token {
+        if !secret.is_token(&token) {
+            return error(StatusCode::UNAUTHORIZED, "wrong token");
+        }
+        let cookie = format!(
+            "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
+            secret.cookie_value()
+        );
+        return (
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, "/".to_owned()),
+                (header::SET_COOKIE, cookie),
+            ],
+        )
+            .into_response();
+    }
+    let signed_in = matches!(principal, Some(axum::Extension(Principal::User)));
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        index_page(signed_in),
+    )
+        .into_response()
+}
+
+/// The index: what each endpoint is (the dashboard builds on this page).
+fn index_page(signed_in: bool) -> String {
+    let who = if signed_in {
+        "You are signed in: the links below work in this browser."
+    } else {
+        "You are not signed in: open the link the daemon printed when it started \
+         (<code>http://127.0.0.1:PORT/?token=…</code>); the links below need it."
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ao</title></head>\n\
+         <body>\n<h1>ao daemon</h1>\n<p>{who}</p>\n<ul>\n\
+         <li><a href=\"/sessions\">/sessions</a>: every session with its status (JSON)</li>\n\
+         <li><a href=\"/events\">/events</a>: live status changes (server-sent events)</li>\n\
+         <li><a href=\"/metrics\">/metrics</a>: counters (Prometheus text format)</li>\n\
+         <li><a href=\"/health\">/health</a>: liveness (no sign-in needed)</li>\n\
+         </ul>\n</body></html>\n"
+    )
 }
 
 /// A JSON error body.
@@ -68,7 +142,8 @@ struct ErrorBody {
     error: String,
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+/// A JSON error answer: `{"error": message}`.
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (
         status,
         Json(ErrorBody {
@@ -95,6 +170,16 @@ pub struct SessionView {
     pub status: DisplayStatus,
     /// Hooks have reported at least once (activity source is not `none`).
     pub hooks_reporting: bool,
+    /// Finished and reclaimed (terminal, runtime and workspace released):
+    /// `ao ls` hides it unless `--all`, and `ao rm` may archive it.
+    #[serde(default)]
+    pub cleaned: bool,
+    /// When the display status last changed (ms since the Unix epoch).
+    #[serde(default)]
+    pub status_since: Option<ao_core::time::Timestamp>,
+    /// The file the agent's output goes to, when its runtime keeps one.
+    #[serde(default)]
+    pub output_log: Option<String>,
     /// The canonical record.
     #[serde(flatten)]
     pub record: SessionRecord,
@@ -105,9 +190,41 @@ impl From<SessionRecord> for SessionView {
         SessionView {
             status: display_status(&record.lifecycle),
             hooks_reporting: record.lifecycle.activity.source != ActivitySource::None,
+            cleaned: is_cleaned(&record),
+            status_since: None,
+            output_log: None,
             record,
         }
     }
+}
+
+/// Terminal with its runtime and workspace released: nothing left but the record.
+pub fn is_cleaned(rec: &SessionRecord) -> bool {
+    rec.is_terminal()
+        && rec.metadata.runtime_handle.is_none()
+        && rec.metadata.workspace_path.is_none()
+}
+
+/// Records as views, with when each one's status last changed.
+async fn views(
+    state: &ApiState,
+    records: Vec<SessionRecord>,
+) -> Result<Vec<SessionView>, Response> {
+    let store = state.shared.store.clone();
+    let since = blocking(move || store.status_since())
+        .await?
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(records
+        .into_iter()
+        .map(|r| {
+            let at = since.get(&r.id).copied();
+            let log = state.shared.adapters.output_log(&r);
+            let mut v = SessionView::from(r);
+            v.status_since = at;
+            v.output_log = log.map(|p| p.display().to_string());
+            v
+        })
+        .collect())
 }
 
 async fn blocking<T: Send + 'static>(
@@ -167,17 +284,76 @@ async fn metrics(State(state): State<ApiState>) -> Response {
 }
 
 async fn list(State(state): State<ApiState>) -> Response {
-    match records(&state).await {
-        Ok(r) => Json(r.into_iter().map(SessionView::from).collect::<Vec<_>>()).into_response(),
+    let all = match records(&state).await {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    match views(&state, all).await {
+        Ok(v) => Json(v).into_response(),
         Err(e) => e,
     }
 }
 
 async fn get_one(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
-    match record(&state, &SessionId(id.clone())).await {
-        Ok(Some(r)) => Json(SessionView::from(r)).into_response(),
-        Ok(None) => error(StatusCode::NOT_FOUND, format!("no such session `{id}`")),
+    let rec = match record(&state, &SessionId(id.clone())).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no such session `{id}`")),
+        Err(e) => return e,
+    };
+    match views(&state, vec![rec]).await {
+        Ok(mut v) => v.pop().map_or_else(
+            || error(StatusCode::NOT_FOUND, format!("no such session `{id}`")),
+            |v| Json(v).into_response(),
+        ),
         Err(e) => e,
+    }
+}
+
+/// `ao rm`: archives a cleaned session (refused, with what to do, otherwise).
+async fn archive(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    let shared = state.shared.clone();
+    let session = SessionId(id);
+    let key = session.clone();
+    let at = shared.clock.now();
+    let store = shared.store.clone();
+    let archived = match blocking(move || store.archive(&key, at, is_cleaned)).await {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return e,
+    };
+    match archived {
+        Archived::Done => {
+            if let Err(e) = shared.writer.journal(&JournalEntry::Archived {
+                session: session.clone(),
+            }) {
+                tracing::error!("journal append failed: {e}");
+            }
+            Json(serde_json::json!({"archived": session})).into_response()
+        }
+        Archived::Missing => error(
+            StatusCode::NOT_FOUND,
+            format!("no such session `{session}`"),
+        ),
+        Archived::Refused(rec) => error(StatusCode::CONFLICT, not_cleaned(&rec)),
+    }
+}
+
+/// Why a session cannot be archived yet, and what to do about it.
+fn not_cleaned(rec: &SessionRecord) -> String {
+    let (id, project) = (&rec.id, &rec.project_id);
+    if !rec.is_terminal() {
+        return format!(
+            "session `{id}` is {} (not finished): kill it first (`ao kill {id}`), then `ao cleanup {project}`, then `ao rm {id}`",
+            display_status(&rec.lifecycle)
+        );
+    }
+    match &rec.metadata.workspace_path {
+        Some(ws) => format!(
+            "session `{id}` still has its workspace {ws}: run `ao cleanup {project}` (a workspace with uncommitted work is kept until you commit or remove that work), then `ao rm {id}`"
+        ),
+        None => format!(
+            "session `{id}` still has its runtime: run `ao cleanup {project}`, then `ao rm {id}`"
+        ),
     }
 }
 
@@ -232,7 +408,7 @@ fn op_response(session: Option<&SessionId>, result: OpResult) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn spawn(State(state): State<ApiState>, Json(body): Json<SpawnBody>) -> Response {
+async fn spawn(State(state): State<ApiState>, Body(body): Body<SpawnBody>) -> Response {
     let shared = &state.shared;
     let project = ProjectId(
         body.project
@@ -261,7 +437,7 @@ async fn spawn(State(state): State<ApiState>, Json(body): Json<SpawnBody>) -> Re
     ) else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "empty workspace path");
     };
-    let Some(runtime_handle) = Handle::new(format!("ao-{id}")) else {
+    let Some(runtime_handle) = shared.adapters.runtime_handle(&id, None) else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "empty runtime handle");
     };
     let req = sm::SpawnRequest {
@@ -333,7 +509,7 @@ async fn restore(State(state): State<ApiState>, Path(id): Path<String>) -> Respo
         |r| r.project_id.clone(),
     );
     let (Some(handle), Some(workspace)) = (
-        Handle::new(format!("ao-{id}-{op}")),
+        shared.adapters.runtime_handle(&id, Some(&op)),
         Handle::new(
             shared
                 .data_dir
@@ -352,7 +528,19 @@ async fn restore(State(state): State<ApiState>, Path(id): Path<String>) -> Respo
             return error(StatusCode::NOT_FOUND, e.to_string())
         }
         Err(e @ sm::SmError::NotTerminal { .. }) => {
-            return error(StatusCode::CONFLICT, e.to_string())
+            let gone = rec.as_ref().is_some_and(|r| {
+                r.metadata.runtime_handle.is_none()
+                    || matches!(
+                        r.lifecycle.runtime.state,
+                        RuntimeState::Exited | RuntimeState::Missing
+                    )
+            });
+            let advice = if gone {
+                format!(": its runtime is gone but the session is not finished; kill it first (`ao kill {id}`), then `ao restore {id}`")
+            } else {
+                format!(": it is still running; `ao kill {id}` first if you want to restart it")
+            };
+            return error(StatusCode::CONFLICT, format!("{e}{advice}"));
         }
         Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     };
@@ -367,11 +555,20 @@ async fn cleanup(State(state): State<ApiState>, Path(project): Path<String>) -> 
         Ok(r) => r,
         Err(e) => return e,
     };
+    let project = ProjectId(project);
+    let known = state.shared.cfg.projects.contains_key(&project)
+        || all.iter().any(|r| r.project_id == project);
+    if !known {
+        return error(
+            StatusCode::BAD_REQUEST,
+            sm::SmError::UnknownProject(project).to_string(),
+        );
+    }
     let op = match next_op(&state).await {
         Ok(op) => op,
         Err(e) => return e,
     };
-    let op = sm::plan_cleanup(op, &ProjectId(project), &all);
+    let op = sm::plan_cleanup(op, &project, &all);
     match state.shared.run_op(op).await {
         Ok(result) => op_response(None, result),
         Err(e) => driver_error(e),
@@ -389,7 +586,7 @@ pub struct SendBody {
 async fn send(
     State(state): State<ApiState>,
     Path(id): Path<String>,
-    Json(body): Json<SendBody>,
+    Body(body): Body<SendBody>,
 ) -> Response {
     let id = SessionId(id);
     let rec = match record(&state, &id).await {
@@ -398,8 +595,14 @@ async fn send(
         Err(e) => return e,
     };
     match state.shared.adapters.send(&rec, &body.message).await {
-        Ok(()) => Json(serde_json::json!({"delivered": true})).into_response(),
-        Err(e) => error(StatusCode::BAD_GATEWAY, e.to_string()),
+        Ok(()) => {
+            Metrics::inc(&state.shared.metrics.sends);
+            Json(serde_json::json!({"delivered": true})).into_response()
+        }
+        Err(e) => {
+            Metrics::inc(&state.shared.metrics.send_failures);
+            error(StatusCode::BAD_GATEWAY, e.to_string())
+        }
     }
 }
 
@@ -420,7 +623,7 @@ pub struct ActivityBody {
 async fn activity(
     State(state): State<ApiState>,
     Path(id): Path<String>,
-    Json(body): Json<ActivityBody>,
+    Body(body): Body<ActivityBody>,
 ) -> Response {
     let signal = ActivitySignal {
         state: body.state,
@@ -437,25 +640,83 @@ async fn activity(
     }
 }
 
-async fn events(State(state): State<ApiState>) -> Response {
-    let mut rx = state.shared.events.subscribe();
+/// The event stream: a snapshot of every session first (or, with
+/// `Last-Event-ID`, the events missed since — or a `gap` event saying why
+/// not, then the snapshot), then each change as it happens, each with its id.
+async fn events(State(state): State<ApiState>, headers: axum::http::HeaderMap) -> Response {
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (resume, mut rx) = state.event_log.resume(last.as_deref());
     let stream = async_stream(move |tx| async move {
-        while let Ok(ev) = rx.recv().await {
-            let data = serde_json::to_string(&ev).unwrap_or_default();
-            if tx
-                .send(Ok::<_, std::convert::Infallible>(
-                    SseEvent::default().event("session").data(data),
-                ))
-                .await
-                .is_err()
-            {
-                break;
+        let log = state.event_log.clone();
+        let send = |e: SseEvent| {
+            let tx = tx.clone();
+            async move { tx.send(Ok::<_, std::convert::Infallible>(e)).await.is_ok() }
+        };
+        let first = match resume {
+            Resume::Snapshot { seq } => vec![snapshot(&state, &log.id(seq)).await],
+            Resume::Replay(missed) => missed.iter().map(|e| stamped(&log, e)).collect(),
+            Resume::Gap { reason, seq } => vec![
+                SseEvent::default()
+                    .event("gap")
+                    .data(serde_json::json!({ "error": reason }).to_string()),
+                snapshot(&state, &log.id(seq)).await,
+            ],
+        };
+        for e in first {
+            if !send(e).await {
+                return;
+            }
+        }
+        loop {
+            let next = match rx.recv().await {
+                Ok(e) => stamped(&log, &e),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    let gap = SseEvent::default().event("gap").data(
+                        serde_json::json!({ "error": format!("{n} events were dropped: this client read too slowly") })
+                            .to_string(),
+                    );
+                    if !send(gap).await {
+                        return;
+                    }
+                    snapshot(&state, "").await
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            if !send(next).await {
+                return;
             }
         }
     });
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// One session change as an SSE event with its id.
+fn stamped(log: &EventLog, e: &Stamped) -> SseEvent {
+    SseEvent::default()
+        .event("session")
+        .id(log.id(e.seq))
+        .data(serde_json::to_string(&e.event).unwrap_or_default())
+}
+
+/// Every session as it is now (`id`: the last event it reflects, if any).
+async fn snapshot(state: &ApiState, id: &str) -> SseEvent {
+    let all = match records(state).await {
+        Ok(r) => views(state, r).await.ok(),
+        Err(_) => None,
+    };
+    let event = SseEvent::default().event("snapshot");
+    let event = if id.is_empty() { event } else { event.id(id) };
+    match all {
+        Some(v) => event.data(serde_json::to_string(&v).unwrap_or_default()),
+        None => SseEvent::default().event("gap").data(
+            serde_json::json!({ "error": "cannot read the sessions for a snapshot" }).to_string(),
+        ),
+    }
 }
 
 /// A stream fed by a task through a channel (no extra stream crate needed).

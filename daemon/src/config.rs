@@ -32,6 +32,9 @@ pub struct DaemonConfig {
     pub notifiers: crate::notify::NotifyConfig,
     /// GitHub.
     pub github: GitHubSection,
+    /// The tmux server of tmux runtimes (`socket: PATH` or `server: NAME`;
+    /// neither: the daemon's own, `<data_dir>/tmux.sock`).
+    pub tmux: crate::runtime::tmux::TmuxSection,
 }
 
 /// The HTTP API.
@@ -40,8 +43,12 @@ pub struct DaemonConfig {
 pub struct ApiConfig {
     /// Address to bind (loopback by default; anything else requires `token`).
     pub listen: SocketAddr,
-    /// Bearer token required on every request (mandatory off loopback).
+    /// A bearer token accepted besides the one in `<data_dir>/token`
+    /// (mandatory off loopback, where clients cannot read that file).
     pub token: Option<String>,
+    /// Host names (`name` or `name:port`) the API answers to besides
+    /// localhost, 127.0.0.1 and [::1] (e.g. a reverse proxy's name).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ApiConfig {
@@ -49,6 +56,7 @@ impl Default for ApiConfig {
         ApiConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             token: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -205,6 +213,13 @@ impl DaemonConfig {
                 file: file.to_owned(),
                 field: "notifiers".into(),
                 message: e.to_string(),
+            });
+        }
+        if let Err(message) = config.tmux.check() {
+            return Err(ConfigFileError::Invalid {
+                file: file.to_owned(),
+                field: "tmux".into(),
+                message,
             });
         }
         for (id, p) in &config.projects {

@@ -9,11 +9,34 @@
 //! [`Journal::open`] cuts such a torn tail off so the next entry starts on a
 //! line of its own. The calls block: async code holds the journal behind a
 //! mutex, or hands lines to the store writer's thread.
+//!
+//! Size-bounded segments: once the active file would grow past its bound
+//! ([`SEGMENT_BYTES`] by default), it is renamed to the next numbered
+//! segment (`journal.000001.jsonl`, ...) and a new active file begins; a
+//! group of lines never straddles two files. `ao-sim replay <data_dir>` reads
+//! the segments in order, then the active file.
+//!
+//! Quiet repeats are left out: an input that decided nothing (no write, no
+//! effect) is not journaled when the same session's last such input of the
+//! same kind (a probe, an SCM poll, a tick, ...) carried the same event. An
+//! input that decided nothing changed nothing, so leaving it out cannot
+//! change a replay: every journaled decision is still reproduced against the
+//! exact record the daemon decided it on. The first of a run is journaled,
+//! so replay still checks that decision. A steady session so costs a line
+//! per change (its agent's hooks), not a line per probe, poll and tick.
 
-use ao_core::journal::JournalEntry;
+use ao_core::domain::{Fingerprint, SessionId};
+use ao_core::journal::{effects_digest, segment_name, segment_number, JournalEntry};
+use ao_core::lcm::Event;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::mem::Discriminant;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The default bound of a journal segment (64 MiB).
+pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A journal call that did not succeed; every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -95,25 +118,66 @@ pub struct Journal {
     torn_tail: u64,
     /// Reused for a group of lines, so a group is one `write`.
     buf: Vec<u8>,
+    /// Bytes in the active file.
+    size: u64,
+    /// The active file is rotated before it would grow past this.
+    segment_bytes: u64,
+    /// The number the next segment gets.
+    next_segment: u64,
+    /// Per session and kind of event, the event of its last input that
+    /// decided nothing (what is left out when it comes again).
+    quiet: HashMap<(SessionId, Discriminant<Event>), Event>,
+    /// Quiet repeats left out since the journal was opened.
+    left_out: u64,
 }
 
 /// One entry encoded as its journal line (newline included): encoded where
 /// the entry is made, so the thread that appends only copies bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Line(Vec<u8>);
+pub struct Line {
+    bytes: Vec<u8>,
+    scope: Scope,
+}
+
+/// What an entry means for leaving out quiet repeats.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Scope {
+    /// An input that decided nothing: its event.
+    Quiet(SessionId, Event),
+    /// An input that decided something: always journaled.
+    Decided,
+    /// A new record: its session starts afresh.
+    Seed(SessionId),
+    /// A configuration (or anything else): every decision may change.
+    All,
+}
 
 impl Line {
     /// Encodes an entry as one line.
     pub fn encode(entry: &JournalEntry) -> Result<Line, serde_json::Error> {
-        let mut line = serde_json::to_vec(entry)?;
-        line.push(b'\n');
-        Ok(Line(line))
+        let mut bytes = serde_json::to_vec(entry)?;
+        bytes.push(b'\n');
+        let scope = match entry {
+            JournalEntry::Input { input, effects } if *effects == no_effects() => {
+                Scope::Quiet(input.session.clone(), input.event.clone())
+            }
+            JournalEntry::Input { .. } => Scope::Decided,
+            JournalEntry::Seed { record } => Scope::Seed(record.id.clone()),
+            _ => Scope::All,
+        };
+        Ok(Line { bytes, scope })
     }
 
     /// The line's bytes, newline included.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
+}
+
+/// The digest of a decision with no effect at all.
+fn no_effects() -> Fingerprint {
+    static EMPTY: OnceLock<Fingerprint> = OnceLock::new();
+    *EMPTY.get_or_init(|| effects_digest(&[]))
 }
 
 impl Journal {
@@ -157,13 +221,30 @@ impl Journal {
                 "cut off a torn last journal line (a crash interrupted its append)"
             );
         }
+        let next_segment = last_segment(path).map_err(open_err)? + 1;
         Ok(Journal {
             file,
             path: path.to_owned(),
             durability,
             torn_tail,
             buf: Vec::new(),
+            size: len - torn_tail,
+            segment_bytes: SEGMENT_BYTES,
+            next_segment,
+            quiet: HashMap::new(),
+            left_out: 0,
         })
+    }
+
+    /// The same journal with another segment bound (tests use small ones).
+    pub fn with_segment_bytes(mut self, bytes: u64) -> Journal {
+        self.segment_bytes = bytes.max(1);
+        self
+    }
+
+    /// Quiet repeats left out since the journal was opened.
+    pub fn left_out(&self) -> u64 {
+        self.left_out
     }
 
     /// The file.
@@ -191,33 +272,118 @@ impl Journal {
         &mut self,
         lines: impl IntoIterator<Item = &'a Line>,
     ) -> Result<(), JournalError> {
-        let mut lines = lines.into_iter();
-        let Some(first) = lines.next() else {
-            return Ok(());
-        };
-        let bytes = match lines.next() {
-            None => first.as_bytes(),
-            Some(second) => {
-                self.buf.clear();
-                self.buf.extend_from_slice(first.as_bytes());
-                self.buf.extend_from_slice(second.as_bytes());
-                for line in lines {
-                    self.buf.extend_from_slice(line.as_bytes());
-                }
-                &self.buf
+        self.buf.clear();
+        for line in lines {
+            if self.keep(line) {
+                self.buf.extend_from_slice(line.as_bytes());
+            } else {
+                self.left_out += 1;
             }
-        };
+        }
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let len = self.buf.len() as u64;
+        let written = self.write_group();
+        if written.is_err() {
+            // What was not written must not be taken for written.
+            self.quiet.clear();
+        } else {
+            self.size += len;
+        }
+        written
+    }
+
+    /// Whether `line` is to be written (a quiet repeat is not), remembering
+    /// what it says about its session.
+    fn keep(&mut self, line: &Line) -> bool {
+        match &line.scope {
+            Scope::Quiet(session, event) => {
+                let key = (session.clone(), std::mem::discriminant(event));
+                if self.quiet.get(&key) == Some(event) {
+                    return false;
+                }
+                self.quiet.insert(key, event.clone());
+            }
+            Scope::Decided => {}
+            Scope::Seed(session) => self.quiet.retain(|(s, _), _| s != session),
+            Scope::All => self.quiet.clear(),
+        }
+        true
+    }
+
+    /// Writes the buffered group to the active file (rotated first if the
+    /// group would take it past its bound), flushed and synced per [`Durability`].
+    fn write_group(&mut self) -> Result<(), JournalError> {
+        if self.size > 0 && self.size + self.buf.len() as u64 > self.segment_bytes {
+            self.rotate()?;
+        }
         let write_err = |source| JournalError::Write {
             path: self.path.clone(),
             source,
         };
-        self.file.write_all(bytes).map_err(write_err)?;
+        self.file.write_all(&self.buf).map_err(write_err)?;
         self.file.flush().map_err(write_err)?;
         if self.durability == Durability::Sync {
             self.file.sync_data().map_err(write_err)?;
         }
         Ok(())
     }
+
+    /// Renames the active file to the next numbered segment and starts a new one.
+    fn rotate(&mut self) -> Result<(), JournalError> {
+        let write_err = |source| JournalError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let name = file_name(&self.path);
+        let mut segment = self
+            .path
+            .with_file_name(segment_name(&name, self.next_segment));
+        // Never rename over a segment (rename would replace it silently).
+        while segment.try_exists().map_err(write_err)? {
+            self.next_segment += 1;
+            segment = self
+                .path
+                .with_file_name(segment_name(&name, self.next_segment));
+        }
+        self.file.sync_data().map_err(write_err)?;
+        std::fs::rename(&self.path, &segment).map_err(write_err)?;
+        self.file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&self.path)
+            .map_err(write_err)?;
+        self.size = 0;
+        self.next_segment += 1;
+        tracing::info!(segment = %segment.display(), "journal segment complete");
+        Ok(())
+    }
+}
+
+/// The active file's name (what its segments are named after).
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The highest segment number next to the active file at `path` (0: none).
+fn last_segment(path: &Path) -> std::io::Result<u64> {
+    let name = file_name(path);
+    let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => dir,
+        None => Path::new("."),
+    };
+    let mut last = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Some(n) = segment_number(&name, &entry.file_name().to_string_lossy()) {
+            last = last.max(n);
+        }
+    }
+    Ok(last)
 }
 
 /// Length of the file up to and including its last newline.
@@ -478,6 +644,118 @@ mod tests {
         let err = read_journal(&dir.0.join("absent")).unwrap_err();
         assert!(matches!(err, JournalError::Read { .. }), "{err}");
         assert!(err.to_string().contains("absent"), "{err}");
+    }
+
+    /// An input of `session` at `at` with `event`, deciding `effects`.
+    fn input(session: &str, at: u64, event: Event, effects: Fingerprint) -> JournalEntry {
+        JournalEntry::Input {
+            input: Input {
+                session: session.into(),
+                at: Timestamp(at),
+                event,
+            },
+            effects,
+        }
+    }
+
+    #[test]
+    fn quiet_repeats_are_left_out() {
+        let dir = TempDir::new("quiet");
+        let path = dir.0.join("j.jsonl");
+        let quiet = effects_digest(&[]);
+        let acted = Fingerprint(0xdead_beef);
+        let kill = |kind| Event::KillRequested { kind };
+        let all = entries();
+        // (entry, journaled?)
+        let offered = vec![
+            (all[0].clone(), true),
+            (all[1].clone(), true),
+            (input("app-1", 1, Event::Tick, quiet), true),
+            (input("app-1", 2, Event::Tick, quiet), false),
+            (input("app-1", 3, kill(KillKind::Manual), quiet), true), // another kind
+            (input("app-1", 4, Event::Tick, quiet), false),
+            (input("app-2", 5, Event::Tick, quiet), true), // another session
+            (input("app-1", 6, Event::Tick, acted), true), // decided something
+            (input("app-1", 7, Event::Tick, quiet), false),
+            (input("app-1", 8, kill(KillKind::Error), quiet), true), // another value
+            (input("app-1", 9, kill(KillKind::Manual), quiet), true),
+            (all[0].clone(), true), // a new config: every decision may change
+            (input("app-1", 10, Event::Tick, quiet), true),
+            (input("app-2", 11, Event::Tick, quiet), true),
+            (all[1].clone(), true), // a new record app-1
+            (input("app-1", 12, Event::Tick, quiet), true),
+            (input("app-2", 13, Event::Tick, quiet), false),
+        ];
+        let mut j = Journal::open(&path).unwrap();
+        for (e, _) in &offered {
+            j.append(e).unwrap();
+        }
+        let kept: Vec<JournalEntry> = offered
+            .iter()
+            .filter(|(_, kept)| *kept)
+            .map(|(e, _)| e.clone())
+            .collect();
+        assert_eq!(j.left_out(), (offered.len() - kept.len()) as u64);
+        assert_eq!(read_journal(&path).unwrap(), kept);
+        // A reopened journal (a restarted daemon) journals the first one again.
+        drop(j);
+        let mut j = Journal::open(&path).unwrap();
+        j.append(&offered[2].0).unwrap();
+        assert_eq!(j.left_out(), 0);
+        assert_eq!(read_journal(&path).unwrap().len(), kept.len() + 1);
+    }
+
+    #[test]
+    fn the_journal_rotates_into_numbered_segments_of_bounded_size() {
+        let dir = TempDir::new("rotate");
+        let path = dir.0.join("journal.jsonl");
+        let acted = Fingerprint(1);
+        let all: Vec<JournalEntry> = (0..40)
+            .map(|i| input("app-1", i, Event::Tick, acted))
+            .collect();
+        let line_len = Line::encode(&all[0]).unwrap().as_bytes().len() as u64;
+        let bound = 5 * line_len + 3;
+        {
+            let mut j = Journal::open(&path).unwrap().with_segment_bytes(bound);
+            for e in &all[..25] {
+                j.append(e).unwrap();
+            }
+            // A group is never split across segments.
+            let group: Vec<Line> = all[25..33]
+                .iter()
+                .map(|e| Line::encode(e).unwrap())
+                .collect();
+            j.append_lines(&group).unwrap();
+        }
+        // A restarted daemon goes on numbering after the last segment.
+        let mut j = Journal::open(&path).unwrap().with_segment_bytes(bound);
+        for e in &all[33..] {
+            j.append(e).unwrap();
+        }
+        let mut read = Vec::new();
+        let mut oversized = 0;
+        let mut n = 1;
+        loop {
+            let segment = dir.0.join(segment_name("journal.jsonl", n));
+            let Ok(meta) = std::fs::metadata(&segment) else {
+                break;
+            };
+            if meta.len() > bound {
+                oversized += 1;
+            }
+            read.extend(read_journal(&segment).unwrap());
+            n += 1;
+        }
+        assert!(n > 6, "{} segments", n - 1);
+        assert_eq!(
+            oversized, 1,
+            "only the 8-line group's segment outgrows the bound"
+        );
+        read.extend(read_journal(&path).unwrap());
+        assert_eq!(
+            read, all,
+            "the segments in number order, then the active file"
+        );
     }
 
     #[test]

@@ -7,8 +7,12 @@
 use crate::api::{router, ApiState};
 use crate::config::DaemonConfig;
 use crate::driver::{timers, Adapters, Shared, SystemClock};
+use crate::event_log::EventLog;
+use crate::guard::Guard;
 use crate::journal::Journal;
+use crate::lock::DaemonLock;
 use crate::store::Store;
+use crate::token::Secret;
 use ao_core::journal::JournalEntry;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,9 +50,24 @@ pub async fn main(opts: Options) -> ExitCode {
         },
         None => DaemonConfig::default(),
     };
+    let problems = crate::preflight::check(&config, std::env::var("PATH").ok().as_deref());
+    let file = opts.config.as_ref().map_or_else(
+        || "(built-in defaults)".to_owned(),
+        |p| p.display().to_string(),
+    );
     if opts.check_config {
+        for p in &problems {
+            eprintln!("error: {file}: {p}");
+        }
+        if !problems.is_empty() {
+            eprintln!("{} problem(s): a spawn would fail", problems.len());
+            return ExitCode::from(2);
+        }
         println!("config ok");
         return ExitCode::SUCCESS;
+    }
+    for p in &problems {
+        tracing::warn!("{file}: {p} (a spawn will fail)");
     }
     match run(config, opts).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -62,9 +81,13 @@ pub async fn main(opts: Options) -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour only for a person at a terminal (never in a log file or pipe).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
 }
 
@@ -85,6 +108,12 @@ pub enum StartError {
     /// The journal did not open.
     #[error("cannot open the journal: {0}")]
     Journal(String),
+    /// Another daemon runs on this data directory (or its lock failed).
+    #[error("{0}")]
+    Lock(#[from] crate::lock::LockError),
+    /// The token file could not be created or read.
+    #[error("cannot use the token file: {0}")]
+    Token(#[from] crate::token::TokenError),
     /// The config did not resolve.
     #[error("invalid config: {0}")]
     Config(String),
@@ -123,6 +152,9 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         path: data_dir.clone(),
         error,
     })?;
+    // Before anything reads or writes the data: one daemon per data dir.
+    let mut lock = DaemonLock::acquire(&data_dir)?;
+    let secret = Secret::load_or_create(&data_dir)?;
     let cfg = config
         .core()
         .map_err(|e| StartError::Config(e.to_string()))?;
@@ -160,7 +192,11 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         .append(&JournalEntry::Config { overrides })
         .map_err(|e| StartError::Journal(e.to_string()))?;
     let adapters = Adapters::from_config(&config, &data_dir).map_err(StartError::Adapters)?;
-    let url = format!("http://{addr}");
+    let guard = Arc::new(Guard::new(secret.clone(), &config.api, addr));
+    let url = format!("http://{}", local_addr(addr));
+    if let Err(e) = lock.record_url(&url) {
+        tracing::warn!("cannot record the URL in the lock file (clients need --url): {e}");
+    }
     let shared = Shared::new(
         cfg,
         config,
@@ -170,12 +206,18 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
         adapters,
         Arc::new(SystemClock),
         url.clone(),
+        secret.clone(),
     )
     .map_err(|e| StartError::Store(format!("cannot start the store writer: {e}")))?;
     tracing::info!("listening on {url}");
 
+    // Stamped from the first change on, so ids cover everything a client can miss.
+    let event_log = EventLog::start(&shared, shared.clock.now().0);
+
     // Boot reconcile: finish or roll back interrupted operations, then probe.
     recover(&shared).await;
+    // Hook signals spooled while no daemon answered, at their observed times.
+    crate::spool::ingest(&shared).await;
     timers::reaper_pass(&shared).await;
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -183,14 +225,18 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
     let app = router(ApiState {
         shared: shared.clone(),
         shutdown: stop_tx.clone(),
+        guard,
+        event_log,
     });
     let mut api_stop = stop_rx.clone();
-    let signals = tokio::spawn(wait_for_signal(stop_tx.clone()));
+    // Installed before the readiness line: a SIGTERM right after it is a graceful stop.
+    let signals = tokio::spawn(wait_for_signal(stop_tx.clone(), install_signals()));
     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = api_stop.wait_for(|s| *s).await;
     });
-    // The readiness line tests and scripts wait for.
+    // The readiness line tests and scripts wait for, then the browser's sign-in link.
     println!("ao daemon listening on {url}");
+    println!("open in a browser: {url}/?token={}", secret.token());
     let served = serve.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
@@ -204,6 +250,20 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
     }
     signals.abort();
     served.map_err(StartError::Serve)
+}
+
+/// Where this machine reaches the daemon: the bound address, or loopback
+/// when bound to every interface (agents and the sign-in link use it).
+fn local_addr(bound: SocketAddr) -> SocketAddr {
+    match bound.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, bound.port()))
+        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, bound.port()))
+        }
+        _ => bound,
+    }
 }
 
 /// Finishes or rolls back every operation interrupted by a crash.
@@ -230,13 +290,26 @@ async fn recover(shared: &Arc<Shared>) {
     }
 }
 
-async fn wait_for_signal(stop: watch::Sender<bool>) {
+/// SIGTERM and SIGINT handlers (none, with an error logged, if they cannot be installed).
+fn install_signals() -> Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    match (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers");
+    ) {
+        (Ok(term), Ok(int)) => Some((term, int)),
+        _ => {
+            tracing::error!("cannot install signal handlers");
+            None
+        }
+    }
+}
+
+async fn wait_for_signal(
+    stop: watch::Sender<bool>,
+    handlers: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+) {
+    let Some((mut term, mut int)) = handlers else {
         return;
     };
     tokio::select! {

@@ -1,6 +1,12 @@
 //! End to end against the real `ao` binary: a temp data dir, real child
 //! processes running a small fake agent that calls `ao hook activity`, a
 //! local webhook receiver and a fake GitHub on loopback.
+//!
+//! Hermetic: every daemon gets a temp data dir and an ephemeral port, and
+//! runs with `HOME` and `TMUX_TMPDIR` pointed into its test's temp dir (and
+//! no `TMUX`), so nothing it does can reach `~/.ao` or a tmux server of the
+//! user's; `the_suite_leaves_the_default_tmux_server_and_home_untouched`
+//! checks that it did not.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -38,7 +44,43 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        stop_agents(&self.0);
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Ends the process-runtime agents the test's daemons left running (agents
+/// are detached so that they outlive a daemon, by design): every process
+/// group recorded in a `<data dir>/runtimes/*.pid` under `dir` whose leader
+/// still has the recorded start time (so a reused pid is never hit).
+fn stop_agents(dir: &Path) {
+    let Ok(data_dirs) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for data in data_dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(data.path().join("runtimes")) else {
+            continue;
+        };
+        for file in files.flatten() {
+            if file.path().extension().is_none_or(|e| e != "pid") {
+                continue;
+            }
+            let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+            let mut words = text.split_whitespace();
+            let (Some(pid), Some(start)) =
+                (words.next().and_then(|p| p.parse().ok()), words.next())
+            else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let started = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(19));
+            if pid > 1 && started == Some(start) {
+                let group = nix::unistd::Pid::from_raw(pid);
+                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            }
+        }
     }
 }
 
@@ -46,17 +88,22 @@ impl Drop for TempDir {
 struct Daemon {
     child: Child,
     url: String,
+    data_dir: PathBuf,
 }
 
 impl Daemon {
     /// Starts the daemon and waits for its readiness line.
     fn start(config: &Path, data_dir: &Path) -> Daemon {
+        let (home, tmux_tmpdir) = sandbox(data_dir);
         let mut child = Command::new(AO)
             .args(["daemon", "--config"])
             .arg(config)
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
+            .env("HOME", home)
+            .env("TMUX_TMPDIR", tmux_tmpdir)
+            .env_remove("TMUX")
             .env("AO_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -74,7 +121,11 @@ impl Daemon {
         let url = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("the daemon reports it is listening");
-        Daemon { child, url }
+        Daemon {
+            child,
+            url,
+            data_dir: data_dir.to_owned(),
+        }
     }
 
     /// SIGTERM; returns how long the exit took.
@@ -99,6 +150,7 @@ impl Daemon {
         Command::new(AO)
             .args(args)
             .env("AO_URL", &self.url)
+            .env("AO_DATA_DIR", &self.data_dir)
             .output()
             .unwrap()
     }
@@ -125,6 +177,18 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Where a daemon on `data_dir` finds its `HOME` and `TMUX_TMPDIR`: empty
+/// folders beside the data dir, so anything that reaches for `~/.ao` or a
+/// tmux server by name (or the default one) leaves a trace there.
+fn sandbox(data_dir: &Path) -> (PathBuf, PathBuf) {
+    let home = data_dir.with_extension("home");
+    let tmux_tmpdir = data_dir.with_extension("tmux");
+    for d in [&home, &tmux_tmpdir] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    (home, tmux_tmpdir)
 }
 
 fn wait_until(within: Duration, mut f: impl FnMut() -> bool) -> bool {
@@ -300,9 +364,10 @@ fn ci_failure_reaches_the_agent_and_a_restart_does_not_repeat_it() {
     let took = d.stop();
     assert!(took < Duration::from_secs(5));
 
-    // The journal replays to exactly the stored state.
-    let entries = ao_daemon::journal::read_journal(&data.join("journal.jsonl")).unwrap();
-    let replayed = ao_core::journal::replay(&entries).unwrap();
+    // The journal (quiet repeats left out, read as `ao-sim replay` reads it)
+    // replays to exactly the stored state.
+    let journal = ao_sim::replay::read(&data).unwrap();
+    let replayed = ao_core::journal::replay(&journal.entries).unwrap();
     let store = ao_daemon::store::Store::open(&data.join("ao.db")).unwrap();
     let stored: Vec<_> = store.records().unwrap();
     let replayed: Vec<_> = replayed.records.into_values().collect();
@@ -465,80 +530,134 @@ fn a_port_in_use_fails_the_start_at_once() {
     assert!(err.contains("cannot listen on"), "{err}");
 }
 
+/// `ao daemon --check-config` on a config file holding `text`: its exit
+/// code and what it said on stderr.
+fn check_config(config: &Path, text: &str) -> (Option<i32>, String) {
+    std::fs::write(config, text).unwrap();
+    let out = Command::new(AO)
+        .args(["daemon", "--check-config", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn a_malformed_config_names_file_line_and_column() {
     let dir = TempDir::new("config");
     let config = dir.0.join("bad.yaml");
-    std::fs::write(
+    let (code, err) = check_config(
         &config,
         "thresholds:\n  reaper_interval: 30\nprojects: {}\n",
-    )
-    .unwrap();
-    let out = Command::new(AO)
-        .args(["daemon", "--check-config", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    );
+    assert_eq!(code, Some(2));
     assert!(err.contains("bad.yaml:2:20"), "{err}");
-    std::fs::write(&config, "projects:\n  app:\n    runtime: docker\n").unwrap();
-    let out = Command::new(AO)
-        .args(["daemon", "--check-config", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = check_config(&config, "projects:\n  app:\n    runtime: docker\n");
+    assert_eq!(code, Some(2));
     assert!(
         err.contains("bad.yaml:3:14") && err.contains("docker"),
         "{err}"
     );
-    std::fs::write(&config, "projects:\n  app:\n    runtime: tmux\n").unwrap();
-    let out = Command::new(AO)
-        .args(["daemon", "--check-config", "--config"])
-        .arg(&config)
+    let (code, err) = check_config(&config, "tmux: {socket: /tmp/s, server: x}\n");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("tmux") && err.contains("not both"), "{err}");
+    let (code, err) = check_config(&config, "projects:\n  app:\n    runtime: tmux\n");
+    assert_eq!(code, Some(0), "{err}");
+}
+
+fn tmux_installed() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
         .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+/// The daemon's own tmux server (a socket in its data dir), as a user reaches it.
+struct DaemonTmux(PathBuf);
+
+impl DaemonTmux {
+    fn of(data: &Path) -> DaemonTmux {
+        DaemonTmux(data.join("tmux.sock"))
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.0)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .unwrap()
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.run(&["has-session", "-t", &format!("={name}")])
+            .status
+            .success()
+    }
+}
+
+impl Drop for DaemonTmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// The data dir's instance id, as runtime names carry it (six hex digits).
+fn instance_short(data: &Path) -> String {
+    let id = std::fs::read_to_string(data.join("instance")).unwrap();
+    id.trim()[..6].to_owned()
+}
+
+/// A config with one project `app` running the fake agent, plus `settings`
+/// (indented project lines, e.g. `    runtime: tmux\n`).
+fn app_config(dir: &Path, settings: &str) -> PathBuf {
+    let config = dir.join("ao.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}projects:\n  app:\n{settings}    agent:\n      launch: \"sh {d}/agent.sh {d}/inbox-{{session_id}}\"\n",
+            fast_thresholds(),
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    config
 }
 
 #[test]
 fn the_tmux_runtime_runs_an_agent() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+    if !tmux_installed() {
         return;
     }
     let dir = TempDir::new("tmux");
     write_agent(&dir.0, false);
-    let config = dir.0.join("ao.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "{}projects:\n  app:\n    runtime: tmux\n    agent:\n      launch: \"sh {d}/agent.sh {d}/inbox-{{session_id}}\"\n",
-            fast_thresholds(),
-            d = dir.0.display()
-        ),
-    )
-    .unwrap();
-    let d = Daemon::start(&config, &dir.0.join("data"));
+    let config = app_config(&dir.0, "    runtime: tmux\n");
+    let data = dir.0.join("data");
+    let d = Daemon::start(&config, &data);
+    let tmux = DaemonTmux::of(&data);
     let id = spawn(&d, "app");
     d.wait_status(&id, "working", Duration::from_secs(15));
     let handle = d.get(&format!("/sessions/{id}"))["metadata"]["runtime_handle"]
         .as_str()
         .unwrap()
         .to_owned();
-    let has = |h: &str| {
-        Command::new("tmux")
-            .args(["has-session", "-t", &format!("={h}")])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    assert!(has(&handle), "the tmux session exists");
+    assert_eq!(
+        handle,
+        format!("ao-{}-{id}", instance_short(&data)),
+        "runtime names carry the data dir's instance"
+    );
+    assert!(
+        tmux.has(&handle),
+        "the tmux session exists on the daemon's own server"
+    );
     let out = d.ao(&["send", &id, "hello agent"]);
     assert!(out.status.success());
     assert!(wait_until(Duration::from_secs(5), || {
@@ -547,5 +666,197 @@ fn the_tmux_runtime_runs_an_agent() {
     }));
     let out = d.ao(&["kill", &id]);
     assert!(out.status.success());
-    assert!(!has(&handle), "kill ends the tmux session");
+    assert!(!tmux.has(&handle), "kill ends the tmux session");
+}
+
+/// Issue 12: a tmux session someone else made under the exact name a spawn
+/// wants survives the failed spawn (before, the rollback destroyed it), and
+/// one that took a live session's name survives the kill.
+#[test]
+fn a_foreign_tmux_session_with_our_name_survives_a_failed_spawn_and_a_kill() {
+    if !tmux_installed() {
+        return;
+    }
+    let dir = TempDir::new("tmux-foreign");
+    write_agent(&dir.0, false);
+    let config = app_config(&dir.0, "    runtime: tmux\n");
+    let data = dir.0.join("data");
+    let d = Daemon::start(&config, &data);
+    let tmux = DaemonTmux::of(&data);
+    let taken = format!("ao-{}-app-1", instance_short(&data));
+    assert!(tmux
+        .run(&["new-session", "-d", "-s", &taken, "sleep 300"])
+        .status
+        .success());
+
+    let out = d.ao(&["spawn", "--project", "app", "--issue", "7", "fix it"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("failed at create_runtime (not ours"),
+        "{said}"
+    );
+    assert!(
+        said.contains("runtime: absent"),
+        "nothing of ours was made: {said}"
+    );
+    assert!(
+        tmux.has(&taken),
+        "the foreign session survives the rollback"
+    );
+    assert_eq!(d.status("app-1"), "errored");
+
+    // A live session whose tmux session is replaced by someone else's: the
+    // reaper finds its own gone (killed, runtime_lost) and its reclaim
+    // releases the name without touching what holds it now.
+    let replace = |id: &str| {
+        let name = format!("ao-{}-{id}", instance_short(&data));
+        assert!(tmux
+            .run(&["kill-session", "-t", &format!("={name}")])
+            .status
+            .success());
+        assert!(tmux
+            .run(&["new-session", "-d", "-s", &name, "sleep 300"])
+            .status
+            .success());
+        name
+    };
+    let id = spawn(&d, "app");
+    d.wait_status(&id, "working", Duration::from_secs(15));
+    let name = replace(&id);
+    d.wait_status(&id, "killed", Duration::from_secs(15));
+    let released = wait_until(Duration::from_secs(10), || {
+        d.get(&format!("/sessions/{id}"))["metadata"]["runtime_handle"].is_null()
+    });
+    assert!(released, "{}", d.get(&format!("/sessions/{id}")));
+    assert!(tmux.has(&name), "the foreign session survives the reclaim");
+
+    // The same, ended by a kill.
+    let id = spawn(&d, "app");
+    d.wait_status(&id, "working", Duration::from_secs(15));
+    let name = replace(&id);
+    let out = d.ao(&["kill", &id]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains(&format!("freed {name}")), "{said}");
+    assert!(tmux.has(&name), "the foreign session survives the kill");
+    assert!(tmux.has(&taken));
+}
+
+/// A folder already at a new session's workspace path (made by hand, or
+/// another program's) is never adopted or deleted: the spawn fails as "not ours".
+#[test]
+fn a_foreign_directory_at_the_workspace_path_survives() {
+    let dir = TempDir::new("dir-foreign");
+    write_agent(&dir.0, false);
+    let config = app_config(&dir.0, "");
+    let data = dir.0.join("data");
+    let foreign = data.join("workspaces/app/app-1");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("keep.txt"), "someone's work\n").unwrap();
+    let d = Daemon::start(&config, &data);
+    let out = d.ao(&["spawn", "--project", "app", "--issue", "7", "fix it"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("failed at create_workspace (not ours"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("keep.txt")).unwrap(),
+        "someone's work\n"
+    );
+    // The next session gets its own path and works.
+    let id = spawn(&d, "app");
+    d.wait_status(&id, "working", Duration::from_secs(15));
+    let out = d.ao(&["kill", &id]);
+    assert!(out.status.success());
+    assert!(foreign.join("keep.txt").exists());
+}
+
+/// The sessions of the tmux server a bare `tmux` reaches from this test
+/// (the user's default server, or the one this shell is attached to), as
+/// `$id name` lines; none if no server runs. Read-only: listing never starts
+/// a server.
+fn user_tmux_sessions() -> Vec<String> {
+    Command::new("tmux")
+        .args(["list-sessions", "-F", "#{session_id} #{session_name}"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Issue 12: the test suite must never touch the user's tmux server or
+/// `~/.ao`. The daemon's tmux flows (a name collision, spawn, message,
+/// kill, restore) run here with `HOME` and `TMUX_TMPDIR` pointed at empty
+/// folders: a tmux server reached by name or by default would leave its
+/// socket in the second, `~/.ao` would appear in the first. Both stay empty,
+/// and every session the user's own server had before is still there, with
+/// none of ours added. (Other suites running at the same time are hermetic
+/// too, so only the user can change that list meanwhile; by adding sessions,
+/// which this check allows.)
+#[test]
+fn the_suite_leaves_the_default_tmux_server_and_home_untouched() {
+    if !tmux_installed() {
+        return;
+    }
+    let before = user_tmux_sessions();
+    let dir = TempDir::new("hermetic");
+    write_agent(&dir.0, false);
+    let config = app_config(&dir.0, "    runtime: tmux\n");
+    let data = dir.0.join("data");
+    let d = Daemon::start(&config, &data);
+    let tmux = DaemonTmux::of(&data);
+    let ours = format!("ao-{}-", instance_short(&data));
+    let taken = format!("{ours}app-1");
+    assert!(tmux
+        .run(&["new-session", "-d", "-s", &taken, "sleep 300"])
+        .status
+        .success());
+    let out = d.ao(&["spawn", "--project", "app", "--issue", "7", "fix it"]);
+    assert!(!out.status.success(), "the collision fails the spawn");
+    let id = spawn(&d, "app");
+    d.wait_status(&id, "working", Duration::from_secs(15));
+    assert!(d.ao(&["send", &id, "hello"]).status.success());
+    assert!(d.ao(&["kill", &id]).status.success());
+    assert!(d.ao(&["restore", &id]).status.success());
+    d.wait_status(&id, "working", Duration::from_secs(15));
+    assert!(d.ao(&["kill", &id]).status.success());
+    d.stop();
+    drop(tmux);
+
+    let (home, tmux_tmpdir) = sandbox(&data);
+    let left = |d: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    assert_eq!(
+        left(&tmux_tmpdir),
+        Vec::<PathBuf>::new(),
+        "no named or default tmux server was used"
+    );
+    assert_eq!(
+        left(&home),
+        Vec::<PathBuf>::new(),
+        "nothing was written to HOME"
+    );
+    let after = user_tmux_sessions();
+    for session in &before {
+        assert!(
+            after.contains(session),
+            "the user's session {session} is gone"
+        );
+    }
+    let added: Vec<&String> = after.iter().filter(|s| s.contains(&ours)).collect();
+    assert!(
+        added.is_empty(),
+        "sessions of ours on the user's server: {added:?}"
+    );
 }

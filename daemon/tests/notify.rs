@@ -311,7 +311,7 @@ async fn log_notifier_level_follows_priority() {
     let (out, _guard) = capture();
     let log = ao_daemon::notify::LogNotifier;
     for (p, level) in [
-        (Priority::Urgent, "ERROR"),
+        (Priority::Urgent, "WARN"),
         (Priority::Action, "WARN"),
         (Priority::Warning, "WARN"),
         (Priority::Info, "INFO"),
@@ -321,6 +321,7 @@ async fn log_notifier_level_follows_priority() {
         let lines = notify_lines(&text);
         assert_eq!(lines.len(), 1, "{text}");
         assert!(lines[0].contains(level), "{p}: {text}");
+        assert!(!lines[0].contains("ERROR"), "never ERROR: {text}");
         for needle in [
             "CI still fails after 2 attempts",
             "session_id=\"app-7\"",

@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+use ao_daemon::error::AdapterError;
+use ao_daemon::owner::{InstanceId, Owner};
 use ao_daemon::ports::{Removal, Workspace};
 use ao_daemon::workspace::{AnyWorkspace, Directory, GitWorktree};
 use std::path::{Path, PathBuf};
@@ -85,6 +87,19 @@ fn registered(repo: &Path, wt: &Path) -> bool {
         .any(|p| Path::new(p) == wt)
 }
 
+/// The owner every workspace of these tests is made for (session `s1`).
+fn owner() -> Owner {
+    owner_of("0123456789abcdef", "s1")
+}
+
+fn owner_of(instance: &str, session: &str) -> Owner {
+    Owner::new(InstanceId::parse(instance).unwrap(), session.into())
+}
+
+fn not_ours<T: std::fmt::Debug>(r: Result<T, AdapterError>) -> bool {
+    matches!(r, Err(AdapterError::NotOurs { .. }))
+}
+
 fn refused(r: &Removal, needle: &str) -> bool {
     matches!(r, Removal::Refused(reason) if reason.contains(needle))
 }
@@ -97,7 +112,7 @@ async fn clean_worktree_is_removed_and_branch_kept() {
     let repo = repo(&tmp);
     let wt = tmp.path().join("worktrees/s1");
     let ws = GitWorktree::new();
-    ws.create(&repo, &wt, "ao/s1").await.unwrap();
+    ws.create(&owner(), &repo, &wt, "ao/s1").await.unwrap();
     assert!(wt.join("README.md").exists());
     assert!(registered(&repo, &wt));
     assert_eq!(
@@ -106,11 +121,17 @@ async fn clean_worktree_is_removed_and_branch_kept() {
     );
     assert_eq!(ws.dirty(&wt).await.unwrap(), None);
 
-    assert_eq!(ws.destroy(&repo, &wt).await.unwrap(), Removal::Removed);
+    assert_eq!(
+        ws.destroy(&owner(), &repo, &wt).await.unwrap(),
+        Removal::Removed
+    );
     assert!(!wt.exists());
     assert!(!registered(&repo, &wt));
     git(&repo, &["rev-parse", "--verify", "refs/heads/ao/s1"]);
-    assert_eq!(ws.destroy(&repo, &wt).await.unwrap(), Removal::Absent);
+    assert_eq!(
+        ws.destroy(&owner(), &repo, &wt).await.unwrap(),
+        Removal::Absent
+    );
 }
 
 #[tokio::test]
@@ -120,9 +141,9 @@ async fn uncommitted_change_is_refused() {
     let wt = tmp.path().join("wt");
     let ws = AnyWorkspace::from(GitWorktree::new());
     assert_eq!(ws.name(), "git-worktree");
-    ws.create(&repo, &wt, "ao/s2").await.unwrap();
+    ws.create(&owner(), &repo, &wt, "ao/s2").await.unwrap();
     std::fs::write(wt.join("README.md"), "edited\n").unwrap();
-    let r = ws.destroy(&repo, &wt).await.unwrap();
+    let r = ws.destroy(&owner(), &repo, &wt).await.unwrap();
     assert!(
         refused(&r, "uncommitted") && refused(&r, "README.md"),
         "{r:?}"
@@ -135,12 +156,15 @@ async fn uncommitted_change_is_refused() {
     // Staged but uncommitted is work too.
     git(&wt, &["add", "README.md"]);
     assert!(refused(
-        &ws.destroy(&repo, &wt).await.unwrap(),
+        &ws.destroy(&owner(), &repo, &wt).await.unwrap(),
         "uncommitted"
     ));
 
     git(&wt, &["reset", "-q", "--hard"]);
-    assert_eq!(ws.destroy(&repo, &wt).await.unwrap(), Removal::Removed);
+    assert_eq!(
+        ws.destroy(&owner(), &repo, &wt).await.unwrap(),
+        Removal::Removed
+    );
 }
 
 #[tokio::test]
@@ -150,10 +174,10 @@ async fn untracked_file_is_refused_but_gitignored_is_not() {
     commit(&repo, ".gitignore", "target/\n");
     let wt = tmp.path().join("wt");
     let ws = GitWorktree::new();
-    ws.create(&repo, &wt, "ao/s3").await.unwrap();
+    ws.create(&owner(), &repo, &wt, "ao/s3").await.unwrap();
     std::fs::create_dir_all(wt.join("notes/deep")).unwrap();
     std::fs::write(wt.join("notes/deep/idea.txt"), "keep me\n").unwrap();
-    let r = ws.destroy(&repo, &wt).await.unwrap();
+    let r = ws.destroy(&owner(), &repo, &wt).await.unwrap();
     assert!(refused(&r, "notes/deep/idea.txt"), "{r:?}");
     assert!(wt.join("notes/deep/idea.txt").exists());
 
@@ -161,7 +185,10 @@ async fn untracked_file_is_refused_but_gitignored_is_not() {
     std::fs::create_dir_all(wt.join("target")).unwrap();
     std::fs::write(wt.join("target/build.o"), "junk").unwrap();
     assert_eq!(ws.dirty(&wt).await.unwrap(), None);
-    assert_eq!(ws.destroy(&repo, &wt).await.unwrap(), Removal::Removed);
+    assert_eq!(
+        ws.destroy(&owner(), &repo, &wt).await.unwrap(),
+        Removal::Removed
+    );
 }
 
 #[tokio::test]
@@ -178,10 +205,10 @@ async fn unpushed_commit_is_refused_until_pushed() {
 
     let wt = tmp.path().join("wt");
     let ws = GitWorktree::new();
-    ws.create(&repo, &wt, "ao/s4").await.unwrap();
+    ws.create(&owner(), &repo, &wt, "ao/s4").await.unwrap();
     assert_eq!(ws.dirty(&wt).await.unwrap(), None);
     commit(&wt, "feature.txt", "work\n");
-    let r = ws.destroy(&repo, &wt).await.unwrap();
+    let r = ws.destroy(&owner(), &repo, &wt).await.unwrap();
     assert!(
         refused(&r, "1 unpushed commit") && refused(&r, "change feature.txt"),
         "{r:?}"
@@ -190,7 +217,10 @@ async fn unpushed_commit_is_refused_until_pushed() {
 
     git(&wt, &["push", "-q", "origin", "ao/s4"]);
     assert_eq!(ws.dirty(&wt).await.unwrap(), None);
-    assert_eq!(ws.destroy(&repo, &wt).await.unwrap(), Removal::Removed);
+    assert_eq!(
+        ws.destroy(&owner(), &repo, &wt).await.unwrap(),
+        Removal::Removed
+    );
 }
 
 #[tokio::test]
@@ -199,17 +229,23 @@ async fn without_remotes_commits_beyond_the_base_are_unpushed() {
     let repo = repo(&tmp);
     let wt = tmp.path().join("wt");
     let ws = GitWorktree::new();
-    ws.create(&repo, &wt, "ao/s5").await.unwrap();
+    ws.create(&owner(), &repo, &wt, "ao/s5").await.unwrap();
     // The base moving on does not make the worktree dirty.
     commit(&repo, "main-only.txt", "main\n");
     assert_eq!(ws.dirty(&wt).await.unwrap(), None);
 
     commit(&wt, "feature.txt", "work\n");
-    assert!(refused(&ws.destroy(&repo, &wt).await.unwrap(), "unpushed"));
+    assert!(refused(
+        &ws.destroy(&owner(), &repo, &wt).await.unwrap(),
+        "unpushed"
+    ));
 
     // Once the base holds the work (merged locally), nothing is lost.
     git(&repo, &["merge", "-q", "--no-edit", "ao/s5"]);
-    assert_eq!(ws.destroy(&repo, &wt).await.unwrap(), Removal::Removed);
+    assert_eq!(
+        ws.destroy(&owner(), &repo, &wt).await.unwrap(),
+        Removal::Removed
+    );
 }
 
 #[tokio::test]
@@ -218,30 +254,39 @@ async fn daemon_written_files_are_ignored() {
     let repo = repo(&tmp);
     let wt = tmp.path().join("wt");
     let ws = GitWorktree::new();
-    ws.create(&repo, &wt, "ao/s6").await.unwrap();
+    ws.create(&owner(), &repo, &wt, "ao/s6").await.unwrap();
     std::fs::create_dir_all(wt.join(".ao/hooks")).unwrap();
     std::fs::write(wt.join(".ao/hooks/post.sh"), "#!/bin/sh\n").unwrap();
     std::fs::write(wt.join(".ao/marker"), "s6\n").unwrap();
     assert_eq!(ws.dirty(&wt).await.unwrap(), None);
-    assert_eq!(ws.destroy(&repo, &wt).await.unwrap(), Removal::Removed);
+    assert_eq!(
+        ws.destroy(&owner(), &repo, &wt).await.unwrap(),
+        Removal::Removed
+    );
     assert!(!wt.exists());
 
     // A custom list replaces the default.
     let custom = GitWorktree::new().with_ignored(["AGENT_NOTES.md", ".hooks/"]);
     let wt2 = tmp.path().join("wt2");
-    custom.create(&repo, &wt2, "ao/s6b").await.unwrap();
+    custom
+        .create(&owner(), &repo, &wt2, "ao/s6b")
+        .await
+        .unwrap();
     std::fs::write(wt2.join("AGENT_NOTES.md"), "daemon\n").unwrap();
     std::fs::create_dir_all(wt2.join(".hooks")).unwrap();
     std::fs::write(wt2.join(".hooks/x"), "daemon\n").unwrap();
     std::fs::create_dir_all(wt2.join(".ao")).unwrap();
     std::fs::write(wt2.join(".ao/marker"), "now it counts\n").unwrap();
-    let r = custom.destroy(&repo, &wt2).await.unwrap();
+    let r = custom.destroy(&owner(), &repo, &wt2).await.unwrap();
     assert!(
         refused(&r, ".ao/marker") && !refused(&r, "AGENT_NOTES"),
         "{r:?}"
     );
     std::fs::remove_dir_all(wt2.join(".ao")).unwrap();
-    assert_eq!(custom.destroy(&repo, &wt2).await.unwrap(), Removal::Removed);
+    assert_eq!(
+        custom.destroy(&owner(), &repo, &wt2).await.unwrap(),
+        Removal::Removed
+    );
 }
 
 #[tokio::test]
@@ -250,17 +295,17 @@ async fn restore_reuses_or_re_adds() {
     let repo = repo(&tmp);
     let wt = tmp.path().join("wt");
     let ws = GitWorktree::new();
-    ws.create(&repo, &wt, "ao/s7").await.unwrap();
+    ws.create(&owner(), &repo, &wt, "ao/s7").await.unwrap();
     commit(&wt, "work.txt", "done\n");
     std::fs::write(wt.join("scratch.txt"), "untracked\n").unwrap();
 
     // Present and registered: reused as it is.
-    ws.restore(&repo, &wt, "ao/s7").await.unwrap();
+    ws.restore(&owner(), &repo, &wt, "ao/s7").await.unwrap();
     assert!(wt.join("scratch.txt").exists());
 
     // The folder vanished (registration now stale): re-added on the existing branch.
     std::fs::remove_dir_all(&wt).unwrap();
-    ws.restore(&repo, &wt, "ao/s7").await.unwrap();
+    ws.restore(&owner(), &repo, &wt, "ao/s7").await.unwrap();
     assert_eq!(
         std::fs::read_to_string(wt.join("work.txt")).unwrap(),
         "done\n"
@@ -273,23 +318,31 @@ async fn restore_reuses_or_re_adds() {
     // The branch is gone too: a new one from HEAD.
     git(
         &repo,
-        &["worktree", "remove", "--force", wt.to_str().unwrap()],
+        &["worktree", "remove", "-f", "-f", wt.to_str().unwrap()],
     );
     git(&repo, &["branch", "-q", "-D", "ao/s7"]);
-    ws.restore(&repo, &wt, "ao/s7").await.unwrap();
+    ws.restore(&owner(), &repo, &wt, "ao/s7").await.unwrap();
     assert!(!wt.join("work.txt").exists());
     assert_eq!(
         git(&wt, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
         "ao/s7"
     );
-    assert_eq!(ws.destroy(&repo, &wt).await.unwrap(), Removal::Removed);
+    assert_eq!(
+        ws.destroy(&owner(), &repo, &wt).await.unwrap(),
+        Removal::Removed
+    );
 
     // A folder that is not a worktree is never adopted.
     let stranger = tmp.path().join("stranger");
     std::fs::create_dir_all(&stranger).unwrap();
-    assert!(ws.restore(&repo, &stranger, "ao/s7b").await.is_err());
+    assert!(not_ours(
+        ws.restore(&owner(), &repo, &stranger, "ao/s7b").await
+    ));
 }
 
+/// Only its own: a folder, the main worktree, a worktree made by hand and
+/// one tagged for another session or data dir are never deleted or
+/// reused; a path that is taken is never created over.
 #[tokio::test]
 async fn destroy_never_touches_what_is_not_its_worktree() {
     let tmp = Temp::new("foreign");
@@ -298,29 +351,72 @@ async fn destroy_never_touches_what_is_not_its_worktree() {
 
     let plain = tmp.path().join("plain");
     std::fs::create_dir_all(&plain).unwrap();
-    assert!(refused(
-        &ws.destroy(&repo, &plain).await.unwrap(),
-        "not a registered worktree"
-    ));
-    assert!(plain.exists());
+    std::fs::write(plain.join("precious.txt"), "x").unwrap();
+    assert!(not_ours(ws.destroy(&owner(), &repo, &plain).await));
+    assert!(not_ours(ws.create(&owner(), &repo, &plain, "ao/p").await));
+    assert!(plain.join("precious.txt").exists());
 
-    assert!(refused(
-        &ws.destroy(&repo, &repo).await.unwrap(),
-        "main worktree"
-    ));
+    assert!(not_ours(ws.destroy(&owner(), &repo, &repo).await));
+    assert!(not_ours(ws.restore(&owner(), &repo, &repo, "main").await));
     assert!(repo.join("README.md").exists());
 
-    // A locked worktree: git refuses, and so do we (never --force).
-    let wt = tmp.path().join("locked");
-    ws.create(&repo, &wt, "ao/locked").await.unwrap();
-    git(&repo, &["worktree", "lock", wt.to_str().unwrap()]);
-    assert!(refused(
-        &ws.destroy(&repo, &wt).await.unwrap(),
-        "git refused"
+    // A clean worktree made by hand (no owner tag).
+    let by_hand = tmp.path().join("by-hand");
+    git(
+        &repo,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "mine",
+            by_hand.to_str().unwrap(),
+        ],
+    );
+    assert!(not_ours(ws.destroy(&owner(), &repo, &by_hand).await));
+    assert!(not_ours(
+        ws.restore(&owner(), &repo, &by_hand, "mine").await
     ));
+    assert!(by_hand.join("README.md").exists() && registered(&repo, &by_hand));
+
+    // Ours, asked for by another session or another data dir.
+    let wt = tmp.path().join("ours");
+    ws.create(&owner(), &repo, &wt, "ao/ours").await.unwrap();
+    for other in [
+        owner_of("0123456789abcdef", "s2"),
+        owner_of("fedcba9876543210", "s1"),
+    ] {
+        assert!(not_ours(ws.destroy(&other, &repo, &wt).await));
+        assert!(not_ours(ws.restore(&other, &repo, &wt, "ao/ours").await));
+    }
     assert!(wt.join("README.md").exists() && registered(&repo, &wt));
+    // Its tag is a lock with the owner as reason, for everyone to see.
+    let listing = git(&repo, &["worktree", "list", "--porcelain"]);
+    assert!(
+        listing.contains("locked ao-owner 0123456789abcdef/s1"),
+        "{listing}"
+    );
+    // A user who re-locks it for themselves takes it over.
     git(&repo, &["worktree", "unlock", wt.to_str().unwrap()]);
-    assert_eq!(ws.destroy(&repo, &wt).await.unwrap(), Removal::Removed);
+    git(
+        &repo,
+        &["worktree", "lock", "--reason", "mine", wt.to_str().unwrap()],
+    );
+    assert!(not_ours(ws.destroy(&owner(), &repo, &wt).await));
+    assert!(wt.join("README.md").exists() && registered(&repo, &wt));
+}
+
+/// The branch name is taken (another data dir on the same repository): not
+/// ours either, and nothing is left behind.
+#[tokio::test]
+async fn a_taken_branch_is_not_ours_and_leaves_nothing() {
+    let tmp = Temp::new("branch-taken");
+    let repo = repo(&tmp);
+    git(&repo, &["branch", "ao/s1"]);
+    let ws = GitWorktree::new();
+    let wt = tmp.path().join("wt");
+    assert!(not_ours(ws.create(&owner(), &repo, &wt, "ao/s1").await));
+    assert!(!wt.exists() && !registered(&repo, &wt));
 }
 
 #[tokio::test]
@@ -329,10 +425,20 @@ async fn vanished_worktree_is_absent_and_pruned() {
     let repo = repo(&tmp);
     let wt = tmp.path().join("wt");
     let ws = GitWorktree::new();
-    ws.create(&repo, &wt, "ao/s8").await.unwrap();
+    ws.create(&owner(), &repo, &wt, "ao/s8").await.unwrap();
     std::fs::remove_dir_all(&wt).unwrap();
     assert!(registered(&repo, &wt));
-    assert_eq!(ws.destroy(&repo, &wt).await.unwrap(), Removal::Absent);
+    // Another owner's destroy leaves its (locked) registration alone.
+    let other = owner_of("fedcba9876543210", "s1");
+    assert_eq!(
+        ws.destroy(&other, &repo, &wt).await.unwrap(),
+        Removal::Absent
+    );
+    assert!(registered(&repo, &wt));
+    assert_eq!(
+        ws.destroy(&owner(), &repo, &wt).await.unwrap(),
+        Removal::Absent
+    );
     assert!(!registered(&repo, &wt));
 }
 
@@ -342,20 +448,20 @@ async fn create_fails_cleanly() {
     let repo = repo(&tmp);
     let ws = GitWorktree::new();
     let wt = tmp.path().join("wt");
-    ws.create(&repo, &wt, "ao/s9").await.unwrap();
+    ws.create(&owner(), &repo, &wt, "ao/s9").await.unwrap();
     // The same branch again, or an invalid name, or no repository: an error, not a panic.
     assert!(ws
-        .create(&repo, &tmp.path().join("wt2"), "ao/s9")
+        .create(&owner(), &repo, &tmp.path().join("wt2"), "ao/s9")
         .await
         .is_err());
     assert!(ws
-        .create(&repo, &tmp.path().join("wt3"), "bad..name")
+        .create(&owner(), &repo, &tmp.path().join("wt3"), "bad..name")
         .await
         .is_err());
     let not_repo = tmp.path().join("not-a-repo");
     std::fs::create_dir_all(&not_repo).unwrap();
     assert!(ws
-        .create(&not_repo, &tmp.path().join("wt4"), "x")
+        .create(&owner(), &not_repo, &tmp.path().join("wt4"), "x")
         .await
         .is_err());
     // Dirty-checking something that is not a worktree is an error, never "clean".
@@ -371,21 +477,27 @@ async fn directory_empty_is_removed_non_empty_refused() {
     assert_eq!(ws.name(), "directory");
     let dir = tmp.path().join("ws/s1");
     let none = Path::new("");
-    ws.create(none, &dir, "unused").await.unwrap();
+    ws.create(&owner(), none, &dir, "unused").await.unwrap();
     assert!(dir.is_dir());
-    ws.restore(none, &dir, "unused").await.unwrap();
-    assert_eq!(ws.destroy(none, &dir).await.unwrap(), Removal::Removed);
+    ws.restore(&owner(), none, &dir, "unused").await.unwrap();
+    assert_eq!(
+        ws.destroy(&owner(), none, &dir).await.unwrap(),
+        Removal::Removed
+    );
     assert!(!dir.exists());
-    assert_eq!(ws.destroy(none, &dir).await.unwrap(), Removal::Absent);
+    assert_eq!(
+        ws.destroy(&owner(), none, &dir).await.unwrap(),
+        Removal::Absent
+    );
 
-    ws.create(none, &dir, "unused").await.unwrap();
+    ws.create(&owner(), none, &dir, "unused").await.unwrap();
     std::fs::write(dir.join("notes.txt"), "work\n").unwrap();
-    let r = ws.destroy(none, &dir).await.unwrap();
+    let r = ws.destroy(&owner(), none, &dir).await.unwrap();
     assert!(refused(&r, "notes.txt"), "{r:?}");
     assert!(dir.join("notes.txt").exists());
 
     // Restore keeps what is there.
-    ws.restore(none, &dir, "unused").await.unwrap();
+    ws.restore(&owner(), none, &dir, "unused").await.unwrap();
     assert!(dir.join("notes.txt").exists());
 }
 
@@ -395,12 +507,15 @@ async fn directory_only_daemon_files_is_removed() {
     let ws = Directory::new();
     let dir = tmp.path().join("s2");
     let none = Path::new("");
-    ws.create(none, &dir, "b").await.unwrap();
+    ws.create(&owner(), none, &dir, "b").await.unwrap();
     std::fs::create_dir_all(dir.join(".ao/hooks")).unwrap();
     std::fs::write(dir.join(".ao/hooks/post.sh"), "#!/bin/sh\n").unwrap();
     std::fs::create_dir_all(dir.join(".ao/empty")).unwrap();
     assert_eq!(ws.dirty(&dir).await.unwrap(), None);
-    assert_eq!(ws.destroy(none, &dir).await.unwrap(), Removal::Removed);
+    assert_eq!(
+        ws.destroy(&owner(), none, &dir).await.unwrap(),
+        Removal::Removed
+    );
     assert!(!dir.exists());
 }
 
@@ -412,28 +527,92 @@ async fn directory_refusals() {
 
     // An empty sub-folder is content: someone made it.
     let dir = tmp.path().join("s3");
+    ws.create(&owner(), none, &dir, "b").await.unwrap();
     std::fs::create_dir_all(dir.join("src")).unwrap();
-    assert!(refused(&ws.destroy(none, &dir).await.unwrap(), "src/"));
+    assert!(refused(
+        &ws.destroy(&owner(), none, &dir).await.unwrap(),
+        "src/"
+    ));
 
     // A symlink is content, and what it points to is never touched.
     let outside = tmp.path().join("outside");
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(outside.join("precious"), "x").unwrap();
     let linked = tmp.path().join("s4");
-    std::fs::create_dir_all(&linked).unwrap();
+    ws.create(&owner(), none, &linked, "b").await.unwrap();
     std::os::unix::fs::symlink(&outside, linked.join("link")).unwrap();
-    assert!(refused(&ws.destroy(none, &linked).await.unwrap(), "link"));
+    assert!(refused(
+        &ws.destroy(&owner(), none, &linked).await.unwrap(),
+        "link"
+    ));
     assert!(outside.join("precious").exists());
 
-    // A file where the folder should be.
+    // An empty path never reaches the filesystem.
+    assert!(ws.destroy(&owner(), none, none).await.is_err());
+}
+
+/// Only its own: a folder or file already at the path (made by hand, or
+/// before tags) is never created over, reused or deleted, even when empty;
+/// nor is a folder tagged for another session or data dir.
+#[tokio::test]
+async fn directory_of_others_is_left_alone() {
+    let tmp = Temp::new("dir-owner");
+    let ws = Directory::new();
+    let none = Path::new("");
+
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let full = tmp.path().join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    std::fs::write(full.join("notes.txt"), "x").unwrap();
     let file = tmp.path().join("file");
     std::fs::write(&file, "x").unwrap();
-    assert!(refused(
-        &ws.destroy(none, &file).await.unwrap(),
-        "not a directory"
-    ));
-    assert!(file.exists());
+    for path in [&empty, &full, &file] {
+        assert!(
+            not_ours(ws.create(&owner(), none, path, "b").await),
+            "{path:?}"
+        );
+        assert!(
+            not_ours(ws.restore(&owner(), none, path, "b").await),
+            "{path:?}"
+        );
+        assert!(not_ours(ws.destroy(&owner(), none, path).await), "{path:?}");
+        assert!(path.exists(), "{path:?} survives");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".ao-owner"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no tag is left beside them: {leftovers:?}"
+    );
 
-    // An empty path never reaches the filesystem.
-    assert!(ws.destroy(none, none).await.is_err());
+    let ours = tmp.path().join("ours");
+    ws.create(&owner(), none, &ours, "b").await.unwrap();
+    for other in [
+        owner_of("0123456789abcdef", "s2"),
+        owner_of("fedcba9876543210", "s1"),
+    ] {
+        assert!(not_ours(ws.create(&other, none, &ours, "b").await));
+        assert!(not_ours(ws.restore(&other, none, &ours, "b").await));
+        assert!(not_ours(ws.destroy(&other, none, &ours).await));
+    }
+    assert!(ours.is_dir());
+    // The folder vanished: a restore makes it again under the same tag.
+    std::fs::remove_dir(&ours).unwrap();
+    ws.restore(&owner(), none, &ours, "b").await.unwrap();
+    assert_eq!(
+        ws.destroy(&owner(), none, &ours).await.unwrap(),
+        Removal::Removed
+    );
+    assert!(
+        !tmp.path().join("ours.ao-owner").exists(),
+        "the tag goes last"
+    );
+    assert_eq!(
+        ws.destroy(&owner(), none, &ours).await.unwrap(),
+        Removal::Absent
+    );
 }

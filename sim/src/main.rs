@@ -49,7 +49,7 @@ enum Command {
     /// Fuzz: random worlds and schedules (swarm-style fault rates), shrink any
     /// invariant violation to a minimal scenario file that `ao-sim run` replays.
     Fuzz(ao_sim::fuzz::FuzzArgs),
-    /// Model-check the core exhaustively (stateright): every SPEC §7 property,
+    /// Model-check the core exhaustively (stateright): every core/SPEC.md §7 property,
     /// the reachability list, counterexamples exported as scenarios.
     Check(ao_sim::check::CheckArgs),
     /// Replay a daemon's journal through the core; every decision must match.

@@ -320,6 +320,12 @@ fn on_activity(d: &mut Draft<'_>, sig: &ActivitySignal, now: Timestamp) {
     if sig.confidence != Confidence::Valid {
         return;
     }
+    // A signal observed before the one on record (a hook spooled while the
+    // daemon was down, ingested at its next start) is history: it cannot
+    // replace a newer signal, so time never moves backwards in a record.
+    if d.activity.last_activity_at.is_some_and(|last| now < last) {
+        return;
+    }
     d.activity = ActivityRecord {
         state: sig.state,
         last_activity_at: Some(now),
@@ -492,5 +498,55 @@ fn on_tick(d: &mut Draft<'_>, now: Timestamp, t: &Thresholds) {
                 reason: d.session.reason,
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn signal(state: ActivityState, at: u64) -> Input {
+        Input {
+            session: SessionId::from("app-1"),
+            at: Timestamp(at),
+            event: Event::Activity(ActivitySignal {
+                state,
+                confidence: Confidence::Valid,
+                source: ActivitySource::Hook,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_signal_older_than_the_one_on_record_is_history() {
+        let cfg = Config::default();
+        let mut rec = SessionRecord::seeded(
+            SessionId::from("app-1"),
+            ProjectId::from("app"),
+            IssueId::from("1"),
+            SessionKind::Worker,
+            Timestamp(1_000),
+        );
+        rec.metadata.spawned_at = Some(Timestamp(1_000));
+        // Spooled while the daemon was down: taken at its own (old) time.
+        let first = step(&rec, &signal(ActivityState::Active, 5_000), &cfg).unwrap();
+        let patch = first.patch().unwrap();
+        assert_eq!(
+            patch.activity.unwrap().last_activity_at,
+            Some(Timestamp(5_000))
+        );
+        rec.lifecycle.activity = patch.activity.unwrap();
+        rec.lifecycle.session = patch.session.unwrap_or(rec.lifecycle.session);
+        // An even older one cannot replace it, nor move its time back.
+        let older = step(&rec, &signal(ActivityState::Blocked, 4_000), &cfg).unwrap();
+        assert_eq!(older.patch(), None);
+        assert!(older.effects.is_empty());
+        // A newer one (or one at the same instant) is taken.
+        let newer = step(&rec, &signal(ActivityState::Blocked, 5_000), &cfg).unwrap();
+        assert_eq!(
+            newer.patch().unwrap().activity.unwrap().state,
+            ActivityState::Blocked
+        );
     }
 }

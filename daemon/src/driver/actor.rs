@@ -11,6 +11,7 @@ use ao_core::invariants::{check_step, StepView};
 use ao_core::journal::{effects_digest, JournalEntry};
 use ao_core::lcm::{step, Effect, Event, Input};
 use ao_core::sm::{OpResult, Operation};
+use ao_core::time::Timestamp;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -30,6 +31,8 @@ pub(super) enum Msg {
     /// Feed an input (and reply once its effects ran).
     Feed {
         event: Event,
+        /// When it was observed, if not now (a spooled hook).
+        observed: Option<Timestamp>,
         reply: Option<oneshot::Sender<Result<Fed, DriverError>>>,
     },
     /// Run an operation to completion (boxed: operations are large and rare).
@@ -54,8 +57,12 @@ pub(super) fn start(shared: Arc<Shared>, id: SessionId) -> mpsc::Sender<Msg> {
         let mut cache: Option<SessionRecord> = None;
         while let Some(msg) = rx.recv().await {
             match msg {
-                Msg::Feed { event, reply } => {
-                    let result = feed_all(&shared, &id, event, &mut cache).await;
+                Msg::Feed {
+                    event,
+                    observed,
+                    reply,
+                } => {
+                    let result = feed_all(&shared, &id, event, observed, &mut cache).await;
                     if let Some(reply) = reply {
                         let _ = reply.send(result);
                     }
@@ -77,17 +84,20 @@ pub(super) fn start(shared: Arc<Shared>, id: SessionId) -> mpsc::Sender<Msg> {
     tx
 }
 
-/// Feeds an input and the inputs its effects cause (a failed delivery), in order.
+/// Feeds an input (observed at `observed`, else now) and the inputs its
+/// effects cause (a failed delivery, observed now), in order.
 pub(super) async fn feed_all(
     shared: &Arc<Shared>,
     id: &SessionId,
     event: Event,
+    mut observed: Option<Timestamp>,
     cache: &mut Option<SessionRecord>,
 ) -> Result<Fed, DriverError> {
     let mut queue = VecDeque::from([event]);
     let mut first = None;
     while let Some(event) = queue.pop_front() {
-        let (fed, followups) = match feed_one(shared, id, event, cache).await {
+        let at = observed.take();
+        let (fed, followups) = match feed_one(shared, id, event, at, cache).await {
             Ok(ok) => ok,
             Err(e) if first.is_none() => return Err(e),
             Err(e) => {
@@ -114,6 +124,7 @@ async fn feed_one(
     shared: &Arc<Shared>,
     id: &SessionId,
     event: Event,
+    observed: Option<Timestamp>,
     cache: &mut Option<SessionRecord>,
 ) -> Result<(Fed, Vec<Event>), DriverError> {
     let kind = event_kind(&event);
@@ -134,7 +145,7 @@ async fn feed_one(
         };
         let input = Input {
             session: id.clone(),
-            at: shared.clock.now(),
+            at: observed.unwrap_or_else(|| shared.clock.now()),
             event: event.clone(),
         };
         let decision =

@@ -1,17 +1,21 @@
 //! The real adapters behind the ports, chosen per project by config: which
-//! runtime and workspace a session uses, its repository and GitHub repo.
+//! runtime and workspace a session uses, its repository and GitHub repo; the
+//! names runtimes get, and whose they are (this data dir's instance id and
+//! the session: see [`crate::owner`]). An adapter's "not ours" answer becomes
+//! [`Outcome::Foreign`], which the session manager never destroys or adopts.
 
 use super::Shared;
 use crate::config::{DaemonConfig, ProjectConfig, RuntimeKind, WorkspaceKind};
 use crate::error::AdapterError;
 use crate::notify::Notifiers;
+use crate::owner::{InstanceId, Owner};
 use crate::ports::{Notifier, Removal, Runtime, RuntimeSpec, Scm, Workspace};
 use crate::runtime::{AnyRuntime, ProcessRuntime, TmuxRuntime};
 use crate::scm::GitHub;
 use crate::workspace::{AnyWorkspace, Directory, GitWorktree};
 use ao_core::domain::{Handle, Probe, ProjectId, SessionId, SessionRecord};
 use ao_core::lcm::{Notification, ScmObservation};
-use ao_core::sm::Outcome;
+use ao_core::sm::{OpId, Outcome};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,13 +30,28 @@ pub struct Adapters {
     notifiers: Notifiers,
     projects: BTreeMap<ProjectId, ProjectConfig>,
     data_dir: PathBuf,
+    instance: InstanceId,
 }
 
+/// An adapter's answer as the session manager's outcome.
 fn outcome(r: Result<(), AdapterError>) -> Outcome {
     match r {
         Ok(()) => Outcome::Ok,
+        Err(e @ AdapterError::NotOurs { .. }) => Outcome::Foreign(e.to_string()),
         Err(e) => Outcome::Failed(e.to_string()),
     }
+}
+
+/// The runtime name for a session: `ao-<instance>-<session>` for a spawn,
+/// `…-<op>` for a restore (each restore starts a new runtime). `:` and `.`
+/// become `_` (tmux would rename a session holding them); a name two
+/// sessions share anyway is told apart by its owner tag.
+pub fn runtime_name(instance: &InstanceId, session: &SessionId, restore: Option<&OpId>) -> String {
+    let name = match restore {
+        None => format!("ao-{}-{session}", instance.short()),
+        Some(op) => format!("ao-{}-{session}-{op}", instance.short()),
+    };
+    name.replace([':', '.'], "_")
 }
 
 impl Adapters {
@@ -45,9 +64,14 @@ impl Adapters {
         )
         .map_err(|e| e.to_string())?;
         let notifiers = Notifiers::from_config(&cfg.notifiers).map_err(|e| e.to_string())?;
+        let instance = InstanceId::load_or_create(data_dir).map_err(|e| e.to_string())?;
+        let server = cfg
+            .tmux
+            .server(data_dir, instance.short())
+            .map_err(|e| format!("tmux: {e}"))?;
         Ok(Adapters {
             process: ProcessRuntime::new(data_dir.join("runtimes")).into(),
-            tmux: TmuxRuntime::new().into(),
+            tmux: TmuxRuntime::on(server).into(),
             directory: Directory::new().into(),
             git: GitWorktree::new().into(),
             scm,
@@ -58,7 +82,34 @@ impl Adapters {
                 .map(|(id, p)| (ProjectId(id), p))
                 .collect(),
             data_dir: data_dir.to_owned(),
+            instance,
         })
+    }
+
+    /// This data dir's instance id.
+    pub fn instance(&self) -> &InstanceId {
+        &self.instance
+    }
+
+    /// Whose a session's runtimes and workspaces are: this instance's, that session's.
+    pub fn owner(&self, session: &SessionId) -> Owner {
+        Owner::new(self.instance.clone(), session.clone())
+    }
+
+    /// The runtime handle a spawn (`restore: None`) or a restore gives a
+    /// session's agent (see [`runtime_name`]).
+    pub fn runtime_handle(&self, session: &SessionId, restore: Option<&OpId>) -> Option<Handle> {
+        Handle::new(runtime_name(&self.instance, session, restore))
+    }
+
+    /// How a user watches a session's agent: the exact `tmux … attach` line
+    /// for a tmux runtime (`None` for other runtimes, or without a runtime).
+    pub fn attach_command(&self, rec: &SessionRecord) -> Option<String> {
+        let handle = rec.metadata.runtime_handle.as_ref()?;
+        match self.runtime_of(Some(rec), None) {
+            AnyRuntime::Tmux(tmux) => Some(tmux.attach_command(handle)),
+            AnyRuntime::Process(_) => None,
+        }
     }
 
     fn project(&self, id: &ProjectId) -> ProjectConfig {
@@ -107,12 +158,26 @@ impl Adapters {
             .ok()?
     }
 
+    /// Where a session's agent output goes, if its runtime keeps a log.
+    pub fn output_log(&self, rec: &SessionRecord) -> Option<PathBuf> {
+        match (
+            self.runtime_of(Some(rec), None),
+            &rec.metadata.runtime_handle,
+        ) {
+            (AnyRuntime::Process(p), Some(handle)) => Some(p.log_path(handle)),
+            _ => None,
+        }
+    }
+
     /// Types a message into the session's agent.
     pub async fn send(&self, rec: &SessionRecord, message: &str) -> Result<(), AdapterError> {
         let Some(handle) = &rec.metadata.runtime_handle else {
             return Err(AdapterError::failed("send", "the session has no runtime"));
         };
-        self.runtime_of(Some(rec), None).send(handle, message).await
+        let owner = self.owner(&rec.id);
+        self.runtime_of(Some(rec), None)
+            .send(&owner, handle, message)
+            .await
     }
 
     /// Tells the human.
@@ -123,7 +188,10 @@ impl Adapters {
     /// Both probes for a session (no handle: both dead).
     pub async fn probe(&self, rec: &SessionRecord) -> (Probe, Probe) {
         match &rec.metadata.runtime_handle {
-            Some(handle) => self.runtime_of(Some(rec), None).probe(handle).await,
+            Some(handle) => {
+                let owner = self.owner(&rec.id);
+                self.runtime_of(Some(rec), None).probe(&owner, handle).await
+            }
             None => (Probe::Dead, Probe::Dead),
         }
     }
@@ -138,9 +206,10 @@ impl Adapters {
         Some(scm.fetch(&repo, &rec.metadata.branch).await)
     }
 
-    /// Creates (or, for a restore, reuses) a session's workspace.
+    /// Creates (or, for a restore, reuses) a session's workspace, tagged as its.
     pub async fn create_workspace(
         &self,
+        session: &SessionId,
         project: &ProjectId,
         path: &Handle,
         branch: &str,
@@ -148,14 +217,16 @@ impl Adapters {
     ) -> Outcome {
         let (ws, repo) = self.workspace_of(project);
         let path = Path::new(path.as_str());
+        let owner = self.owner(session);
         if restore {
-            outcome(ws.restore(&repo, path, branch).await)
+            outcome(ws.restore(&owner, &repo, path, branch).await)
         } else {
-            outcome(ws.create(&repo, path, branch).await)
+            outcome(ws.create(&owner, &repo, path, branch).await)
         }
     }
 
-    /// Starts the agent (with `AO_URL` so its hooks can reach the daemon).
+    /// Starts the agent (with `AO_URL`, its hook token and the data dir, so
+    /// its hooks can reach the daemon).
     pub async fn create_runtime(
         &self,
         shared: &Arc<Shared>,
@@ -168,17 +239,31 @@ impl Adapters {
         let rec = Self::record(shared, session).await;
         let mut env = env.to_vec();
         env.push(("AO_URL".to_owned(), shared.url.clone()));
+        // Least privilege: the agent's token reaches only its own session's
+        // hook endpoint; the data dir is where `ao hook` spools when the
+        // daemon is unreachable.
+        env.push(("AO_TOKEN".to_owned(), shared.secret.hook_token(session)));
+        env.push((
+            "AO_DATA_DIR".to_owned(),
+            shared.data_dir.display().to_string(),
+        ));
         let spec = RuntimeSpec {
-            session: session.clone(),
+            owner: self.owner(session),
             handle: handle.clone(),
             workspace: PathBuf::from(workspace.as_str()),
             command: command.to_owned(),
             env,
         };
-        outcome(self.runtime_of(rec.as_ref(), None).create(&spec).await)
+        let runtime = self.runtime_of(rec.as_ref(), None);
+        let created = runtime.create(&spec).await;
+        if let (Ok(()), AnyRuntime::Tmux(tmux)) = (&created, runtime) {
+            let attach = tmux.attach_command(handle);
+            tracing::info!(session = %session, "the agent runs in tmux; watch it with: {attach}");
+        }
+        outcome(created)
     }
 
-    /// Stops a runtime (absent is fine).
+    /// Stops a runtime if it is the session's (absent is fine).
     pub async fn destroy_runtime(
         &self,
         shared: &Arc<Shared>,
@@ -186,10 +271,15 @@ impl Adapters {
         handle: &Handle,
     ) -> Outcome {
         let rec = Self::record(shared, session).await;
-        outcome(self.runtime_of(rec.as_ref(), None).destroy(handle).await)
+        let owner = self.owner(session);
+        outcome(
+            self.runtime_of(rec.as_ref(), None)
+                .destroy(&owner, handle)
+                .await,
+        )
     }
 
-    /// Deletes a workspace unless it holds work.
+    /// Deletes a workspace if it is the session's, unless it holds work.
     pub async fn destroy_workspace(
         &self,
         shared: &Arc<Shared>,
@@ -201,10 +291,31 @@ impl Adapters {
             |r| r.project_id,
         );
         let (ws, repo) = self.workspace_of(&project);
-        match ws.destroy(&repo, Path::new(path.as_str())).await {
+        let owner = self.owner(session);
+        match ws.destroy(&owner, &repo, Path::new(path.as_str())).await {
             Ok(Removal::Removed | Removal::Absent) => Outcome::Ok,
             Ok(Removal::Refused(why)) => Outcome::Refused(why),
-            Err(e) => Outcome::Failed(e.to_string()),
+            Err(e) => outcome(Err(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn runtime_names_carry_the_instance_and_suit_tmux() {
+        let i = InstanceId::parse("0123456789abcdef").unwrap();
+        let s = SessionId::from("app-1");
+        assert_eq!(runtime_name(&i, &s, None), "ao-012345-app-1");
+        let op = OpId::from("op-000000000007");
+        assert_eq!(
+            runtime_name(&i, &s, Some(&op)),
+            "ao-012345-app-1-op-000000000007"
+        );
+        let odd = SessionId::from("my.app:x-1");
+        assert_eq!(runtime_name(&i, &odd, None), "ao-012345-my_app_x-1");
     }
 }

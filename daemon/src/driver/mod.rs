@@ -27,6 +27,7 @@ use ao_core::config::Config;
 use ao_core::domain::SessionId;
 use ao_core::lcm::Event;
 use ao_core::sm::{OpResult, Operation};
+use ao_core::time::Timestamp;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -56,6 +57,8 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// The daemon's own URL, handed to agents as `AO_URL`.
     pub url: String,
+    /// The daemon's secret: agents get hook tokens derived from it.
+    pub secret: crate::token::Secret,
     /// Set once shutdown begins, so an operation waiting to retry a record
     /// write stops (its intent stays for boot recovery) instead of holding
     /// its actor past the shutdown limit.
@@ -92,6 +95,7 @@ impl Shared {
         adapters: Adapters,
         clock: Arc<dyn Clock>,
         url: String,
+        secret: crate::token::Secret,
     ) -> std::io::Result<Arc<Shared>> {
         let (events, _) = broadcast::channel(1024);
         let writer = StoreWriter::start(store.clone(), journal)?;
@@ -107,6 +111,7 @@ impl Shared {
             metrics: Metrics::default(),
             clock,
             url,
+            secret,
             stopping: watch::Sender::new(false),
         }))
     }
@@ -130,10 +135,22 @@ impl Shared {
         id: &SessionId,
         event: Event,
     ) -> Result<actor::Fed, DriverError> {
+        self.feed_observed(id, event, None).await
+    }
+
+    /// [`Self::feed`] for an input observed at `observed` (a spooled hook
+    /// signal ingested late), not now.
+    pub async fn feed_observed(
+        self: &Arc<Self>,
+        id: &SessionId,
+        event: Event,
+        observed: Option<Timestamp>,
+    ) -> Result<actor::Fed, DriverError> {
         let (reply, rx) = oneshot::channel();
         let tx = self.actor(id);
         tx.send(actor::Msg::Feed {
             event,
+            observed,
             reply: Some(reply),
         })
         .await
@@ -144,7 +161,13 @@ impl Shared {
     /// Feeds an input without waiting (observers).
     pub async fn post(self: &Arc<Self>, id: &SessionId, event: Event) {
         let tx = self.actor(id);
-        let _ = tx.send(actor::Msg::Feed { event, reply: None }).await;
+        let _ = tx
+            .send(actor::Msg::Feed {
+                event,
+                observed: None,
+                reply: None,
+            })
+            .await;
     }
 
     /// Runs a session-manager operation in its session's actor (one at a

@@ -130,25 +130,25 @@ async fn execute(
             }
         }
         Action::CreateWorkspace {
+            session,
             project,
             branch,
             path,
-            ..
         } => {
             shared
                 .adapters
-                .create_workspace(project, path, branch, false)
+                .create_workspace(session, project, path, branch, false)
                 .await
         }
         Action::RestoreWorkspace {
+            session,
             project,
             branch,
             path,
-            ..
         } => {
             shared
                 .adapters
-                .create_workspace(project, path, branch, true)
+                .create_workspace(session, project, path, branch, true)
                 .await
         }
         Action::CreateRuntime {
@@ -178,7 +178,7 @@ async fn execute(
         Action::Reduce { session, event } => {
             let fed = match in_actor {
                 Some((id, cache)) if id == session => {
-                    feed_all(shared, session, event.clone(), cache).await
+                    feed_all(shared, session, event.clone(), None, cache).await
                 }
                 _ => shared.feed(session, event.clone()).await,
             };

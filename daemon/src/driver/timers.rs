@@ -55,7 +55,14 @@ pub async fn reaper_pass(shared: &Arc<Shared>) {
                 ReaperTarget::Reclaim(id) => {
                     if let Some(handle) = rec.metadata.runtime_handle.clone() {
                         let outcome = shared.adapters.destroy_runtime(&shared, &id, &handle).await;
-                        if outcome == ao_core::sm::Outcome::Ok {
+                        if let ao_core::sm::Outcome::Foreign(why) = &outcome {
+                            // Its own runtime is gone; what holds the name is left alone.
+                            tracing::info!(session = %id, "not reclaiming {handle}: {why}");
+                        }
+                        if matches!(
+                            outcome,
+                            ao_core::sm::Outcome::Ok | ao_core::sm::Outcome::Foreign(_)
+                        ) {
                             shared
                                 .post(
                                     &id,
@@ -120,7 +127,11 @@ pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stop.changed() => return,
-            _ = reaper.tick() => reaper_pass(&shared).await,
+            _ = reaper.tick() => {
+                // A hook that timed out against a busy daemon spooled its signal.
+                crate::spool::ingest(&shared).await;
+                reaper_pass(&shared).await;
+            }
             _ = scm.tick() => scm_pass(&shared).await,
             _ = tick.tick() => tick_pass(&shared).await,
         }

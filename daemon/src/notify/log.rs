@@ -1,5 +1,7 @@
 //! The default notifier: one tracing event per notification, louder for
-//! higher priorities (urgent → error, action and warning → warn, info → info).
+//! higher priorities (urgent, action and warning → WARN, info → INFO). Never
+//! ERROR: a notification is the daemon doing its job, and ERROR is kept for
+//! the daemon's own failures, so an operator filtering on it sees only those.
 
 use crate::error::AdapterError;
 use crate::ports::Notifier;
@@ -14,8 +16,7 @@ impl LogNotifier {
     /// The tracing level a priority is logged at.
     pub fn level(priority: Priority) -> tracing::Level {
         match priority {
-            Priority::Urgent => tracing::Level::ERROR,
-            Priority::Action | Priority::Warning => tracing::Level::WARN,
+            Priority::Urgent | Priority::Action | Priority::Warning => tracing::Level::WARN,
             Priority::Info => tracing::Level::INFO,
         }
     }
@@ -38,7 +39,6 @@ impl Notifier for LogNotifier {
             };
         }
         match Self::level(n.priority) {
-            tracing::Level::ERROR => emit!(error),
             tracing::Level::WARN => emit!(warn),
             _ => emit!(info),
         }

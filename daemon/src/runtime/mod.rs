@@ -10,6 +10,7 @@ pub use process::ProcessRuntime;
 pub use tmux::TmuxRuntime;
 
 use crate::error::AdapterError;
+use crate::owner::Owner;
 use crate::ports::{Runtime, RuntimeSpec};
 use ao_core::domain::{Handle, Probe};
 use std::future::Future;
@@ -78,24 +79,29 @@ impl Runtime for AnyRuntime {
         }
     }
 
-    async fn destroy(&self, handle: &Handle) -> Result<(), AdapterError> {
+    async fn destroy(&self, owner: &Owner, handle: &Handle) -> Result<(), AdapterError> {
         match self {
-            AnyRuntime::Process(r) => r.destroy(handle).await,
-            AnyRuntime::Tmux(r) => r.destroy(handle).await,
+            AnyRuntime::Process(r) => r.destroy(owner, handle).await,
+            AnyRuntime::Tmux(r) => r.destroy(owner, handle).await,
         }
     }
 
-    async fn probe(&self, handle: &Handle) -> (Probe, Probe) {
+    async fn probe(&self, owner: &Owner, handle: &Handle) -> (Probe, Probe) {
         match self {
-            AnyRuntime::Process(r) => r.probe(handle).await,
-            AnyRuntime::Tmux(r) => r.probe(handle).await,
+            AnyRuntime::Process(r) => r.probe(owner, handle).await,
+            AnyRuntime::Tmux(r) => r.probe(owner, handle).await,
         }
     }
 
-    async fn send(&self, handle: &Handle, message: &str) -> Result<(), AdapterError> {
+    async fn send(
+        &self,
+        owner: &Owner,
+        handle: &Handle,
+        message: &str,
+    ) -> Result<(), AdapterError> {
         match self {
-            AnyRuntime::Process(r) => r.send(handle, message).await,
-            AnyRuntime::Tmux(r) => r.send(handle, message).await,
+            AnyRuntime::Process(r) => r.send(owner, handle, message).await,
+            AnyRuntime::Tmux(r) => r.send(owner, handle, message).await,
         }
     }
 }
@@ -120,7 +126,8 @@ pub(crate) async fn within<T>(
 pub(crate) fn agent_env(spec: &RuntimeSpec) -> Vec<(String, String)> {
     let mut env = Vec::with_capacity(spec.env.len() + 1);
     if !spec.env.iter().any(|(k, _)| k == "AO_SESSION_ID") {
-        env.push(("AO_SESSION_ID".to_owned(), spec.session.as_str().to_owned()));
+        let session = spec.owner.session().as_str().to_owned();
+        env.push(("AO_SESSION_ID".to_owned(), session));
     }
     env.extend(spec.env.iter().cloned());
     env

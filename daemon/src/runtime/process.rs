@@ -13,7 +13,12 @@
 //!   so it never sees EOF when no writer is connected (a daemon restart);
 //!   `send` opens it write-only and non-blocking;
 //! - `<handle>.log`: the agent's stdout and stderr (appended; kept after
-//!   destroy for post-mortems).
+//!   destroy for post-mortems);
+//! - `<handle>.owner`: the owner tag (`<instance>/<session>`), created
+//!   exclusively before anything else, so a create whose name is taken
+//!   answers "not ours" and touches nothing; destroy, probe and send act
+//!   only on a handle carrying the caller's tag (a pid file without one was
+//!   made by a daemon from before tags: not ours). It is removed last.
 //!
 //! Handles are percent-encoded into file names, so any handle is safe.
 //!
@@ -29,6 +34,7 @@
 
 use super::{agent_env, within, RuntimeTimeouts};
 use crate::error::AdapterError;
+use crate::owner::{create_exclusive, read_tag, Holder, Owner};
 use crate::ports::{Runtime, RuntimeSpec};
 use ao_core::domain::{Handle, Probe};
 use nix::errno::Errno;
@@ -60,6 +66,7 @@ struct Files {
     pid: PathBuf,
     fifo: PathBuf,
     log: PathBuf,
+    owner: PathBuf,
 }
 
 /// The group leader as recorded at start.
@@ -99,6 +106,7 @@ impl ProcessRuntime {
             pid: self.dir.join(format!("{stem}.pid")),
             fifo: self.dir.join(format!("{stem}.fifo")),
             log: self.dir.join(format!("{stem}.log")),
+            owner: self.dir.join(format!("{stem}.owner")),
         }
     }
 
@@ -123,16 +131,24 @@ impl ProcessRuntime {
         std::fs::create_dir_all(&self.dir).map_err(|e| {
             AdapterError::failed(&what, format!("runtime dir {}: {e}", self.dir.display()))
         })?;
-        // Never start a second agent under a handle whose group still runs.
-        match read_leader(&files.pid) {
-            Ok(Some(leader)) if group_probe(leader.pid) != Probe::Dead => {
-                return Err(AdapterError::failed(
-                    &what,
-                    format!("already running (process group {})", leader.pid),
-                ))
-            }
-            Ok(_) => {}
-            Err(e) => return Err(AdapterError::failed(&what, format!("pid file: {e}"))),
+        // Claim the name first: a taken name is someone else's, left alone.
+        let claimed = create_exclusive(&files.owner, &spec.owner.tag())
+            .map_err(|e| AdapterError::failed(&what, format!("owner tag: {e}")))?;
+        if !claimed {
+            let found = read_tag(&files.owner)
+                .map_err(|e| AdapterError::failed(&what, format!("owner tag: {e}")))?;
+            let why = match spec.owner.judge(found.as_deref()) {
+                Err(why) => why,
+                Ok(()) => "the name is taken by an earlier runtime of this session".to_owned(),
+            };
+            return Err(AdapterError::not_ours(&what, why));
+        }
+        let pid_file = files.pid.try_exists();
+        if pid_file.map_err(|e| AdapterError::failed(&what, format!("pid file: {e}")))? {
+            // A pid file from before tags: not ours. Give the name back.
+            let _ = remove_if_present(&files.owner);
+            let why = spec.owner.judge(None).err().unwrap_or_default();
+            return Err(AdapterError::not_ours(&what, why));
         }
         remove_if_present(&files.fifo).map_err(|e| AdapterError::failed(&what, e))?;
         mkfifo(&files.fifo, Mode::S_IRUSR | Mode::S_IWUSR)
@@ -192,9 +208,14 @@ impl ProcessRuntime {
         Ok(())
     }
 
-    async fn destroy_inner(&self, handle: &Handle) -> Result<(), AdapterError> {
+    async fn destroy_inner(&self, owner: &Owner, handle: &Handle) -> Result<(), AdapterError> {
         let what = format!("destroy process runtime {handle}");
         let files = self.files(handle);
+        match holder(&files, owner).map_err(|e| AdapterError::failed(&what, e))? {
+            Holder::Nobody => return Ok(()),
+            Holder::Other(why) => return Err(AdapterError::not_ours(&what, why)),
+            Holder::Ours => {}
+        }
         let leader = read_leader(&files.pid)
             .map_err(|e| AdapterError::failed(&what, format!("pid file: {e}")))?;
         if let Some(leader) = leader {
@@ -204,12 +225,24 @@ impl ProcessRuntime {
         }
         remove_if_present(&files.pid).map_err(|e| AdapterError::failed(&what, e))?;
         remove_if_present(&files.fifo).map_err(|e| AdapterError::failed(&what, e))?;
+        // Last: until the runtime is gone, its name stays claimed.
+        remove_if_present(&files.owner).map_err(|e| AdapterError::failed(&what, e))?;
         Ok(())
     }
 
-    async fn send_inner(&self, handle: &Handle, message: &str) -> Result<(), AdapterError> {
+    async fn send_inner(
+        &self,
+        owner: &Owner,
+        handle: &Handle,
+        message: &str,
+    ) -> Result<(), AdapterError> {
         let what = format!("send to process runtime {handle}");
         let files = self.files(handle);
+        match holder(&files, owner).map_err(|e| AdapterError::failed(&what, e))? {
+            Holder::Nobody => return Err(AdapterError::failed(&what, "no such runtime")),
+            Holder::Other(why) => return Err(AdapterError::not_ours(&what, why)),
+            Holder::Ours => {}
+        }
         match std::fs::symlink_metadata(&files.fifo) {
             Ok(m) if m.file_type().is_fifo() => {}
             Ok(_) => return Err(AdapterError::failed(&what, "the input is not a FIFO")),
@@ -257,14 +290,20 @@ impl Runtime for ProcessRuntime {
         within(&what, self.timeouts.create, self.create_inner(spec)).await
     }
 
-    async fn destroy(&self, handle: &Handle) -> Result<(), AdapterError> {
+    async fn destroy(&self, owner: &Owner, handle: &Handle) -> Result<(), AdapterError> {
         let what = format!("destroy process runtime {handle}");
-        within(&what, self.timeouts.destroy, self.destroy_inner(handle)).await
+        within(
+            &what,
+            self.timeouts.destroy,
+            self.destroy_inner(owner, handle),
+        )
+        .await
     }
 
-    async fn probe(&self, handle: &Handle) -> (Probe, Probe) {
+    async fn probe(&self, owner: &Owner, handle: &Handle) -> (Probe, Probe) {
         let files = self.files(handle);
-        let task = tokio::task::spawn_blocking(move || probe_files(&files));
+        let owner = owner.clone();
+        let task = tokio::task::spawn_blocking(move || probe_files(&files, &owner));
         match tokio::time::timeout(self.timeouts.probe, task).await {
             Ok(Ok(probes)) => probes,
             // Timed out, or the probe task panicked: we could not ask.
@@ -272,14 +311,34 @@ impl Runtime for ProcessRuntime {
         }
     }
 
-    async fn send(&self, handle: &Handle, message: &str) -> Result<(), AdapterError> {
+    async fn send(
+        &self,
+        owner: &Owner,
+        handle: &Handle,
+        message: &str,
+    ) -> Result<(), AdapterError> {
         let what = format!("send to process runtime {handle}");
-        within(&what, self.timeouts.send, self.send_inner(handle, message)).await
+        let sending = self.send_inner(owner, handle, message);
+        within(&what, self.timeouts.send, sending).await
     }
 }
 
+/// Who holds the handle: its owner tag, or (without one) whether a pid file
+/// from before tags is there.
+fn holder(files: &Files, owner: &Owner) -> Result<Holder, String> {
+    let tag = read_tag(&files.owner).map_err(|e| format!("owner tag: {e}"))?;
+    let pid_file = (files.pid.try_exists()).map_err(|e| format!("pid file: {e}"))?;
+    Ok(owner.holder(tag.as_deref(), pid_file))
+}
+
 /// Both probes from the files alone (blocking; runs on the blocking pool).
-fn probe_files(files: &Files) -> (Probe, Probe) {
+/// Someone else's runtime at the name means the owner's is gone: dead.
+fn probe_files(files: &Files, owner: &Owner) -> (Probe, Probe) {
+    match holder(files, owner) {
+        Ok(Holder::Ours) => {}
+        Ok(Holder::Nobody | Holder::Other(_)) => return (Probe::Dead, Probe::Dead),
+        Err(_) => return (Probe::Failed, Probe::Failed),
+    }
     match read_leader(&files.pid) {
         Ok(None) => (Probe::Dead, Probe::Dead),
         Ok(Some(leader)) => (group_probe(leader.pid), leader_probe(leader)),

@@ -1,6 +1,17 @@
 //! The `tmux` runtime: each agent is a detached tmux session named by its
-//! handle, on a configurable server socket (`tmux -L <socket>`), so users can
-//! attach to watch an agent and tests never touch the user's own server.
+//! handle, on a tmux server of its own ([`TmuxServer`]: by default the
+//! daemon's, a socket in its data dir), so users can attach to watch an agent
+//! ([`TmuxRuntime::attach_command`]) and neither the daemon nor its tests ever
+//! touch the user's own server.
+//!
+//! Only its own (core/SPEC.md §7.22): a session is created with its owner tag
+//! in its environment (`new-session -e AO_OWNER=<instance>/<session>`, set
+//! atomically with the session), and tmux refuses a duplicate name, which is
+//! someone else's ("not ours"). Destroy, probe and send read the tag first and
+//! act only on a session carrying the caller's; destroy then kills it by its
+//! unique session id (`$N`), so it cannot hit a session that took the name
+//! meanwhile. A session at the name without the caller's tag means the
+//! caller's own is gone: the probe says `dead`.
 //!
 //! The session keeps `remain-on-exit on`, so an agent that exits leaves a dead
 //! pane behind: the runtime probe still says `alive` while the process probe
@@ -23,8 +34,11 @@
 
 use super::{agent_env, within, RuntimeTimeouts};
 use crate::error::AdapterError;
+use crate::owner::Owner;
 use crate::ports::{Runtime, RuntimeSpec};
 use ao_core::domain::{Handle, Probe};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -33,24 +47,124 @@ use tokio::io::AsyncWriteExt;
 const QUERY_TRIES: u32 = 4;
 /// The pause between those tries.
 const QUERY_RETRY: Duration = Duration::from_millis(50);
+/// The session environment variable holding the owner tag.
+pub const OWNER_VAR: &str = "AO_OWNER";
+/// The longest socket path a Unix socket can bind (`sun_path` less its NUL).
+pub const MAX_SOCKET_PATH: usize = 107;
+
+/// The `tmux` section of the config file: which server tmux runtimes use.
+/// At most one of `socket` and `server`; neither: the daemon's own server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TmuxSection {
+    /// `tmux -S PATH`: the server on this socket.
+    pub socket: Option<PathBuf>,
+    /// `tmux -L NAME`: a named server in tmux's socket directory (`default`
+    /// is the user's own default server).
+    pub server: Option<String>,
+}
+
+impl TmuxSection {
+    /// The server it names, or the daemon's own for `data_dir` (see
+    /// [`TmuxServer::for_data_dir`]); an error says what is wrong with it.
+    pub fn server(&self, data_dir: &Path, instance: &str) -> Result<TmuxServer, String> {
+        Ok(match self.named()? {
+            Some(server) => server,
+            None => TmuxServer::for_data_dir(data_dir, instance),
+        })
+    }
+
+    /// Why the section cannot be used, if it cannot (for config validation).
+    pub fn check(&self) -> Result<(), String> {
+        self.named().map(|_| ())
+    }
+
+    /// The server the section names (`None`: it names none), checked.
+    fn named(&self) -> Result<Option<TmuxServer>, String> {
+        let server = match (&self.socket, &self.server) {
+            (Some(_), Some(_)) => return Err("set `socket` or `server`, not both".to_owned()),
+            (Some(path), None) => TmuxServer::Socket(path.clone()),
+            (None, Some(name)) => TmuxServer::Server(name.clone()),
+            (None, None) => return Ok(None),
+        };
+        server.check()?;
+        Ok(Some(server))
+    }
+}
+
+/// Which tmux server the runtime uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TmuxServer {
+    /// `tmux -S PATH`: the server listening on that socket.
+    Socket(PathBuf),
+    /// `tmux -L NAME`: a named server in tmux's socket directory
+    /// (`default` is the user's own default server).
+    Server(String),
+}
+
+impl TmuxServer {
+    /// The daemon's own server for a data dir: `-S <data_dir>/tmux.sock`, or
+    /// `-L ao-<instance>` when that path is too long for a socket.
+    pub fn for_data_dir(data_dir: &Path, instance: &str) -> TmuxServer {
+        let socket = data_dir.join("tmux.sock");
+        if socket.as_os_str().len() <= MAX_SOCKET_PATH && socket.is_absolute() {
+            TmuxServer::Socket(socket)
+        } else {
+            TmuxServer::Server(format!("ao-{instance}"))
+        }
+    }
+
+    /// Why the server cannot be used, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            TmuxServer::Socket(path) if path.as_os_str().len() > MAX_SOCKET_PATH => Err(format!(
+                "socket: {} is longer than a socket path may be ({MAX_SOCKET_PATH} bytes)",
+                path.display()
+            )),
+            TmuxServer::Socket(path) if path.as_os_str().is_empty() => {
+                Err("socket: empty path".to_owned())
+            }
+            TmuxServer::Server(name) if name.is_empty() || name.contains('/') => Err(format!(
+                "server: {name:?} is not a server name (no '/', not empty)"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The arguments that select this server.
+    fn args(&self) -> [&std::ffi::OsStr; 2] {
+        match self {
+            TmuxServer::Socket(path) => ["-S".as_ref(), path.as_os_str()],
+            TmuxServer::Server(name) => ["-L".as_ref(), name.as_ref()],
+        }
+    }
+}
 
 /// A runtime backed by a real tmux server.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TmuxRuntime {
-    socket: Option<String>,
+    server: TmuxServer,
     timeouts: RuntimeTimeouts,
 }
 
-impl TmuxRuntime {
-    /// A runtime on the user's default tmux server (so `tmux attach` just works).
-    pub fn new() -> TmuxRuntime {
-        TmuxRuntime::default()
-    }
+/// Who holds a session name, and the session's unique id if there is one.
+enum Found {
+    /// No session has that name (or no server runs).
+    Absent,
+    /// Session `id` (`$N`) has the name, with this owner tag (if any); `rest`
+    /// is what the commands after the tag query printed.
+    Held {
+        id: String,
+        tag: Option<String>,
+        rest: String,
+    },
+}
 
-    /// A runtime on its own server (`tmux -L <socket>`), isolated from the user's.
-    pub fn on_socket(socket: impl Into<String>) -> TmuxRuntime {
+impl TmuxRuntime {
+    /// A runtime on `server`.
+    pub fn on(server: TmuxServer) -> TmuxRuntime {
         TmuxRuntime {
-            socket: Some(socket.into()),
+            server,
             timeouts: RuntimeTimeouts::default(),
         }
     }
@@ -61,9 +175,20 @@ impl TmuxRuntime {
         self
     }
 
-    /// The server socket name, if not the default one (for `tmux -L` by hand).
-    pub fn socket(&self) -> Option<&str> {
-        self.socket.as_deref()
+    /// The server it uses.
+    pub fn server(&self) -> &TmuxServer {
+        &self.server
+    }
+
+    /// The exact command a user runs to watch the agent of `handle`.
+    pub fn attach_command(&self, handle: &Handle) -> String {
+        let [flag, value] = self.server.args();
+        format!(
+            "tmux {} {} attach -t {}",
+            flag.to_string_lossy(),
+            shell_word(&value.to_string_lossy()),
+            shell_word(&session_target(handle))
+        )
     }
 
     /// The visible text of the agent's pane, so users and tests can see what it shows.
@@ -100,9 +225,7 @@ impl TmuxRuntime {
         input: Option<&[u8]>,
     ) -> Result<Output, AdapterError> {
         let mut cmd = tokio::process::Command::new("tmux");
-        if let Some(socket) = &self.socket {
-            cmd.arg("-L").arg(socket);
-        }
+        cmd.args(self.server.args());
         for (i, args) in commands.iter().enumerate() {
             if i > 0 {
                 cmd.arg(";");
@@ -138,13 +261,13 @@ impl TmuxRuntime {
         &self,
         what: &str,
         limit: Duration,
-        args: &[&str],
+        commands: &[&[&str]],
     ) -> Result<Output, AdapterError> {
         within(what, limit, async {
             let mut tries = 1;
             loop {
-                let out = self.tmux(what, limit, &[args]).await?;
-                if out.status.success() || is_absent(&out) || tries >= QUERY_TRIES {
+                let out = self.tmux(what, limit, commands).await?;
+                if definitive(&out) || tries >= QUERY_TRIES {
                     return Ok(out);
                 }
                 tries += 1;
@@ -152,6 +275,47 @@ impl TmuxRuntime {
             }
         })
         .await
+    }
+
+    /// Who holds the name `handle`, running `then` (tmux commands, e.g. a
+    /// pane listing) after the tag query in the same invocation: they run
+    /// only if the session has a tag. An indefinite answer is an error.
+    async fn holder(
+        &self,
+        what: &str,
+        limit: Duration,
+        handle: &Handle,
+        then: &[&[&str]],
+    ) -> Result<Found, AdapterError> {
+        let window = window_target(handle);
+        let session = session_target(handle);
+        let id: [&str; 5] = ["display-message", "-p", "-t", &window, "#{session_id}"];
+        let tag: [&str; 4] = ["show-environment", "-t", &session, OWNER_VAR];
+        let mut commands: Vec<&[&str]> = vec![&id, &tag];
+        commands.extend_from_slice(then);
+        let out = self.query(what, limit, &commands).await?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut lines = stdout.splitn(3, '\n');
+        let id = lines
+            .next()
+            .filter(|l| l.starts_with('$'))
+            .map(str::to_owned);
+        let tag_line = lines.next().unwrap_or("");
+        let rest = lines.next().unwrap_or("").to_owned();
+        match id {
+            Some(id) if out.status.success() => {
+                let prefix = format!("{OWNER_VAR}=");
+                let tag = tag_line.strip_prefix(&prefix).map(str::to_owned);
+                Ok(Found::Held { id, tag, rest })
+            }
+            Some(id) if untagged(&out) => Ok(Found::Held {
+                id,
+                tag: None,
+                rest: String::new(),
+            }),
+            _ if is_absent(&out) => Ok(Found::Absent),
+            _ => Err(AdapterError::failed(what, stderr_of(&out))),
+        }
     }
 
     async fn create_inner(&self, spec: &RuntimeSpec) -> Result<(), AdapterError> {
@@ -170,10 +334,12 @@ impl TmuxRuntime {
             ));
         }
         let workspace = spec.workspace.to_string_lossy().into_owned();
-        let env: Vec<String> = agent_env(spec)
+        let mut env: Vec<String> = agent_env(spec)
             .into_iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
+        // Last, so nothing in the spec can replace it.
+        env.push(format!("{OWNER_VAR}={}", spec.owner.tag()));
         let mut new_session: Vec<&str> = vec!["new-session", "-d", "-s", name, "-c", &workspace];
         for kv in &env {
             new_session.push("-e");
@@ -187,42 +353,75 @@ impl TmuxRuntime {
         let out = self
             .tmux(&what, self.timeouts.create, &[&new_session, &set_option])
             .await?;
+        if String::from_utf8_lossy(&out.stderr).contains("duplicate session") {
+            return Err(AdapterError::not_ours(
+                &what,
+                format!("a tmux session named {name} already exists"),
+            ));
+        }
         succeeded(&what, &out)
     }
 
-    async fn runtime_probe(&self, handle: &Handle) -> Probe {
-        let target = session_target(handle);
-        let what = format!("probe tmux session {handle}");
-        match self
-            .query(&what, self.timeouts.probe, &["has-session", "-t", &target])
-            .await
-        {
-            Ok(out) if out.status.success() => Probe::Alive,
-            Ok(out) if is_absent(&out) => Probe::Dead,
-            _ => Probe::Failed,
+    async fn destroy_inner(&self, owner: &Owner, handle: &Handle) -> Result<(), AdapterError> {
+        let what = format!("destroy tmux session {handle}");
+        let limit = self.timeouts.destroy;
+        let id = match self.holder(&what, limit, handle, &[]).await? {
+            Found::Absent => return Ok(()),
+            Found::Held { id, tag, .. } => match owner.judge(tag.as_deref()) {
+                Ok(()) => id,
+                Err(why) => return Err(AdapterError::not_ours(&what, why)),
+            },
+        };
+        // By its unique id: never a session that took the name meanwhile.
+        let out = self
+            .query(&what, limit, &[&["kill-session", "-t", &id]])
+            .await?;
+        if is_absent(&out) {
+            return Ok(());
         }
+        succeeded(&what, &out)
     }
 
-    async fn process_probe(&self, handle: &Handle) -> Probe {
-        let target = session_target(handle);
-        let what = format!("probe tmux panes of {handle}");
-        let listing: [&str; 6] = [
+    async fn probe_inner(&self, owner: &Owner, handle: &Handle) -> (Probe, Probe) {
+        let what = format!("probe tmux session {handle}");
+        let session = session_target(handle);
+        let panes: [&str; 6] = [
             "list-panes",
             "-s",
             "-t",
-            &target,
+            &session,
             "-F",
             "#{pane_dead} #{pane_pid}",
         ];
-        match self.query(&what, self.timeouts.probe, &listing).await {
-            Ok(out) if out.status.success() => parse_panes(&String::from_utf8_lossy(&out.stdout)),
-            Ok(out) if is_absent(&out) => Probe::Dead,
-            _ => Probe::Failed,
+        match self
+            .holder(&what, self.timeouts.probe, handle, &[&panes])
+            .await
+        {
+            Ok(Found::Absent) => (Probe::Dead, Probe::Dead),
+            Ok(Found::Held { tag, rest, .. }) => match owner.judge(tag.as_deref()) {
+                Ok(()) => (Probe::Alive, parse_panes(&rest)),
+                // Someone else's session at the name: ours is gone.
+                Err(_) => (Probe::Dead, Probe::Dead),
+            },
+            Err(_) => (Probe::Failed, Probe::Failed),
         }
     }
 
-    async fn send_inner(&self, handle: &Handle, message: &str) -> Result<(), AdapterError> {
+    async fn send_inner(
+        &self,
+        owner: &Owner,
+        handle: &Handle,
+        message: &str,
+    ) -> Result<(), AdapterError> {
         let what = format!("send to tmux session {handle}");
+        match self.holder(&what, self.timeouts.send, handle, &[]).await? {
+            Found::Absent => return Err(AdapterError::failed(&what, "no such session")),
+            Found::Held { tag, .. } => {
+                if let Err(why) = owner.judge(tag.as_deref()) {
+                    return Err(AdapterError::not_ours(&what, why));
+                }
+            }
+        }
         let pane = pane_target(handle);
         // One buffer per session: sends to one session are serialized by the driver.
         let buffer = format!("ao-send-{}", handle.as_str());
@@ -254,33 +453,42 @@ impl Runtime for TmuxRuntime {
         self.create_inner(spec).await
     }
 
-    async fn destroy(&self, handle: &Handle) -> Result<(), AdapterError> {
+    async fn destroy(&self, owner: &Owner, handle: &Handle) -> Result<(), AdapterError> {
         let what = format!("destroy tmux session {handle}");
-        let target = session_target(handle);
-        let out = self
-            .query(
-                &what,
-                self.timeouts.destroy,
-                &["kill-session", "-t", &target],
-            )
-            .await?;
-        if is_absent(&out) {
-            return Ok(());
-        }
-        succeeded(&what, &out)
+        within(
+            &what,
+            self.timeouts.destroy,
+            self.destroy_inner(owner, handle),
+        )
+        .await
     }
 
-    async fn probe(&self, handle: &Handle) -> (Probe, Probe) {
-        match self.runtime_probe(handle).await {
-            Probe::Alive => (Probe::Alive, self.process_probe(handle).await),
-            Probe::Dead => (Probe::Dead, Probe::Dead),
-            other => (other, Probe::Failed),
-        }
+    async fn probe(&self, owner: &Owner, handle: &Handle) -> (Probe, Probe) {
+        self.probe_inner(owner, handle).await
     }
 
-    async fn send(&self, handle: &Handle, message: &str) -> Result<(), AdapterError> {
+    async fn send(
+        &self,
+        owner: &Owner,
+        handle: &Handle,
+        message: &str,
+    ) -> Result<(), AdapterError> {
         let what = format!("send to tmux session {handle}");
-        within(&what, self.timeouts.send, self.send_inner(handle, message)).await
+        let sending = self.send_inner(owner, handle, message);
+        within(&what, self.timeouts.send, sending).await
+    }
+}
+
+/// A word the shell takes as it is: quoted unless it is plain.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@%+,".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -329,9 +537,20 @@ fn stderr_of(out: &Output) -> String {
 fn is_absent(out: &Output) -> bool {
     let err = String::from_utf8_lossy(&out.stderr);
     err.contains("can't find session")
+        || err.contains("no such session")
         || err.contains("session not found")
         || err.contains("no server running")
         || (err.contains("error connecting to") && err.contains("No such file or directory"))
+}
+
+/// Did the session answer that it has no owner tag?
+fn untagged(out: &Output) -> bool {
+    String::from_utf8_lossy(&out.stderr).contains("unknown variable")
+}
+
+/// A yes, a definitive no, or "no tag": anything but a transient failure.
+fn definitive(out: &Output) -> bool {
+    out.status.success() || is_absent(out) || untagged(out)
 }
 
 /// `#{pane_dead} #{pane_pid}` lines: any live pane → alive; all dead → dead.
@@ -356,6 +575,7 @@ fn parse_panes(listing: &str) -> Probe {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -364,6 +584,56 @@ mod tests {
         assert_eq!(escape_arg("a\\;"), "a\\\\;");
         assert_eq!(escape_arg(";"), "\\;");
         assert_eq!(escape_arg("a;b"), "a;b");
+    }
+
+    #[test]
+    fn attach_commands_are_exact_and_quoted() {
+        let h = Handle::new("ao-abc123-app-1").unwrap();
+        let rt = TmuxRuntime::on(TmuxServer::Socket("/data dir/tmux.sock".into()));
+        assert_eq!(
+            rt.attach_command(&h),
+            "tmux -S '/data dir/tmux.sock' attach -t =ao-abc123-app-1"
+        );
+        let rt = TmuxRuntime::on(TmuxServer::Server("ao-abc123".into()));
+        assert_eq!(
+            rt.attach_command(&h),
+            "tmux -L ao-abc123 attach -t =ao-abc123-app-1"
+        );
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
+
+    #[test]
+    fn the_default_server_is_a_socket_in_the_data_dir_unless_too_long() {
+        let short = TmuxServer::for_data_dir(Path::new("/home/u/.ao"), "abc123");
+        assert_eq!(short, TmuxServer::Socket("/home/u/.ao/tmux.sock".into()));
+        let long_dir = format!("/{}", "d".repeat(120));
+        let long = TmuxServer::for_data_dir(Path::new(&long_dir), "abc123");
+        assert_eq!(long, TmuxServer::Server("ao-abc123".into()));
+        assert!(long.check().is_ok() && short.check().is_ok());
+        let too_long = TmuxServer::Socket(PathBuf::from(&long_dir).join("s"));
+        assert!(too_long.check().unwrap_err().contains("longer than"));
+        assert!(TmuxServer::Server("a/b".into()).check().is_err());
+        let data = Path::new("/d");
+        assert_eq!(
+            TmuxSection::default().server(data, "abc123").unwrap(),
+            TmuxServer::Socket("/d/tmux.sock".into())
+        );
+        let named = TmuxSection {
+            server: Some("default".into()),
+            ..TmuxSection::default()
+        };
+        assert_eq!(
+            named.server(data, "abc123").unwrap(),
+            TmuxServer::Server("default".into())
+        );
+        let both = TmuxSection {
+            socket: Some("/s".into()),
+            ..named
+        };
+        assert!(both
+            .server(data, "abc123")
+            .unwrap_err()
+            .contains("not both"));
     }
 
     #[test]

@@ -23,9 +23,12 @@ pub use codec::key as metadata_key;
 pub use error::StoreError;
 pub use schema::LATEST as SCHEMA_VERSION;
 
-use ao_core::domain::{Metadata, ProjectId, ReactionPolicy, SessionId, SessionRecord};
+use ao_core::domain::{
+    display_status, Metadata, ProjectId, ReactionPolicy, SessionId, SessionRecord,
+};
 use ao_core::lcm::{Patch, QuarantineChange};
 use ao_core::sm::{OpId, Operation};
+use ao_core::time::Timestamp;
 use codec::{Column, SessionRow, SESSION_COLUMNS};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, TransactionBehavior};
@@ -47,6 +50,17 @@ pub enum Inserted {
     Created,
     /// A record with that id already exists; nothing changed.
     Exists,
+}
+
+/// What [`Store::archive`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Archived {
+    /// The record moved to the archive.
+    Done,
+    /// No such record.
+    Missing,
+    /// The record may not be archived (as stored now); nothing changed.
+    Refused(Box<SessionRecord>),
 }
 
 /// What [`Store::apply`] did with a patch.
@@ -248,6 +262,53 @@ impl Store {
         let record = load(&tx, Some(id))?.pop();
         tx.commit()?;
         Ok(record)
+    }
+
+    /// When each session's display status last changed (its creation, if never).
+    pub fn status_since(&self) -> Result<BTreeMap<SessionId, Timestamp>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT id, COALESCE(state_changed_at, created_at) FROM sessions")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (id, at) = row?;
+            out.insert(SessionId(id), Timestamp(u64::try_from(at).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+
+    /// Moves a record into the archive (and out of every listing), in one
+    /// transaction, if `may` allows it for the record as stored.
+    pub fn archive(
+        &self,
+        id: &SessionId,
+        at: Timestamp,
+        may: impl FnOnce(&SessionRecord) -> bool,
+    ) -> Result<Archived, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(rec) = load(&tx, Some(id))?.pop() else {
+            return Ok(Archived::Missing);
+        };
+        if !may(&rec) {
+            return Ok(Archived::Refused(Box::new(rec)));
+        }
+        let body = serde_json::to_string(&rec).map_err(|source| StoreError::Encode {
+            what: "archived record",
+            source,
+        })?;
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO archived_sessions (id, archived_at, body) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![id.as_str(), codec::int("archived_at", at.0)?, body])?;
+        // Metadata and policy rows go with it (ON DELETE CASCADE).
+        tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
+            .execute([id.as_str()])?;
+        tx.commit()?;
+        Ok(Archived::Done)
     }
 
     /// Inserts a new record; an existing id is left untouched ([`Inserted::Exists`]).
@@ -538,6 +599,11 @@ fn plan(conn: &Connection, write: &Write<'_>) -> Result<Plan, StoreError> {
     if !matches!(patch.detecting, QuarantineChange::Leave) {
         touch(QUARANTINE, codec::quarantine_columns(l.detecting.as_ref())?);
     }
+    // Last, as the last bit: [`update_sql`] sets groups in bit order.
+    if display_status(&before.lifecycle) != display_status(l) {
+        let since = codec::int("state_changed_at", after.updated_at.0)?;
+        touch(STATUS_SINCE, vec![("state_changed_at", since)]);
+    }
     values.push(Value::Text(id.as_str().to_owned()));
     values.push(codec::int("revision", before.revision)?);
     let metadata = if patch.metadata.is_some() {
@@ -590,6 +656,7 @@ const PR: u8 = 2;
 const RUNTIME: u8 = 4;
 const ACTIVITY: u8 = 8;
 const QUARANTINE: u8 = 16;
+const STATUS_SINCE: u8 = 32;
 
 /// The CAS `UPDATE` for a set of touched column groups (built once per set):
 /// `revision` and `updated_at`, then each touched group's columns in bit
@@ -597,7 +664,7 @@ const QUARANTINE: u8 = 16;
 fn update_sql(groups: u8) -> &'static str {
     static SQL: OnceLock<Vec<String>> = OnceLock::new();
     let all = SQL.get_or_init(|| {
-        let columns: [(u8, &[&str]); 5] = [
+        let columns: [(u8, &[&str]); 6] = [
             (SESSION, &["session_state", "session_reason"]),
             (
                 PR,
@@ -616,8 +683,9 @@ fn update_sql(groups: u8) -> &'static str {
                     "quarantine_fingerprint",
                 ],
             ),
+            (STATUS_SINCE, &["state_changed_at"]),
         ];
-        (0..32u8)
+        (0..64u8)
             .map(|set| {
                 let mut names = vec!["revision", "updated_at"];
                 for (bit, cols) in columns {

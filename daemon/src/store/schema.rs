@@ -11,7 +11,7 @@ use super::error::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to version `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes and reads.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
@@ -72,6 +72,21 @@ CREATE TABLE intents (
 CREATE TABLE counters (
     name  TEXT PRIMARY KEY NOT NULL,
     value INTEGER NOT NULL
+) STRICT;
+";
+
+/// Version 2: `state_changed_at`, when the derived display last changed
+/// (for "time in state"; a time, never the display itself; rows from
+/// version 1 start from their last write, the best they know), and the
+/// archive of sessions removed by `ao rm`.
+const V2: &str = "
+ALTER TABLE sessions ADD COLUMN state_changed_at INTEGER;
+UPDATE sessions SET state_changed_at = updated_at;
+
+CREATE TABLE archived_sessions (
+    id          TEXT PRIMARY KEY NOT NULL,
+    archived_at INTEGER NOT NULL,
+    body        TEXT NOT NULL
 ) STRICT;
 ";
 

@@ -15,15 +15,27 @@
 //!   not reachable from it counts. Without that record (a worktree made by
 //!   hand), every commit that is on no other local branch counts.
 //!
+//! Only its own (core/SPEC.md §7.22): a worktree is created locked, its lock
+//! reason being its owner tag (`git worktree add --lock --reason "ao-owner
+//! <instance>/<session>"`), so the tag is there from the moment git registers
+//! it, lives in the worktree's own admin dir (never making it look dirty),
+//! and shows in `git worktree list`; the lock also keeps `git worktree prune`
+//! from dropping it. Create refuses a path where anything exists (and git
+//! refuses a branch name that is taken): "not ours". Restore reuses and
+//! destroy deletes only a worktree locked with the caller's tag; anything
+//! else at the path (a folder, the main worktree, an unlocked worktree or one
+//! locked otherwise) is "not ours" and left alone.
+//!
 //! Destroy never passes `--force`: it deletes only untracked daemon-written
-//! files (so git's own cleanliness check passes), then `git worktree remove`
-//! and `git worktree prune`, and reports `Refused` if git refuses, if the
-//! worktree is still registered afterwards, or if the path still exists. A
-//! path that is not a registered worktree of the repository is never touched.
-//! The branch itself is kept (it still names the agent's commits).
+//! files (so git's own cleanliness check passes), unlocks, then runs `git
+//! worktree remove` and `git worktree prune`, and reports `Refused` (locked
+//! again) if git refuses, if the worktree is still registered afterwards, or
+//! if the path still exists. The branch itself is kept (it still names the
+//! agent's commits).
 
 use super::{daemon_written, normalize_ignored, summarize, DEFAULT_IGNORED};
 use crate::error::AdapterError;
+use crate::owner::Owner;
 use crate::ports::{Removal, Workspace};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -41,6 +53,30 @@ impl Default for GitWorktree {
     fn default() -> Self {
         GitWorktree::new()
     }
+}
+
+/// What a worktree's lock reason starts with when it is an owner tag.
+const LOCK_PREFIX: &str = "ao-owner ";
+
+/// One worktree registered in a repository.
+#[derive(Clone, Debug)]
+struct Registered {
+    /// Its canonical path.
+    path: PathBuf,
+    /// Its lock reason (`Some("")`: locked without one).
+    locked: Option<String>,
+}
+
+impl Registered {
+    /// The owner tag its lock carries, if it carries one.
+    fn tag(&self) -> Option<&str> {
+        self.locked.as_deref()?.strip_prefix(LOCK_PREFIX)
+    }
+}
+
+/// The lock reason that tags a worktree as `owner`'s.
+fn lock_reason(owner: &Owner) -> String {
+    format!("{LOCK_PREFIX}{}", owner.tag())
 }
 
 /// What `git status` found, split into work and daemon-written files.
@@ -258,21 +294,110 @@ impl GitWorktree {
         Ok(())
     }
 
-    /// The worktrees registered in `repo` (canonical paths); the first is the main one.
-    async fn registered(&self, repo: &Path) -> Result<Vec<PathBuf>, AdapterError> {
+    /// The worktrees registered in `repo`; the first is the main one.
+    async fn registered(&self, repo: &Path) -> Result<Vec<Registered>, AdapterError> {
         let what = format!("git worktree list in {}", repo.display());
         let out = self
             .git_ok(&what, repo, &["worktree", "list", "--porcelain", "-z"])
             .await?;
-        Ok(out
-            .split('\0')
-            .filter_map(|f| f.strip_prefix("worktree "))
-            .map(|p| canonical(Path::new(p)))
-            .collect())
+        let mut all: Vec<Registered> = Vec::new();
+        for field in out.split('\0') {
+            if let Some(p) = field.strip_prefix("worktree ") {
+                all.push(Registered {
+                    path: canonical(Path::new(p)),
+                    locked: None,
+                });
+            } else if let Some(entry) = all.last_mut() {
+                if field == "locked" {
+                    entry.locked = Some(String::new());
+                } else if let Some(reason) = field.strip_prefix("locked ") {
+                    entry.locked = Some(reason.to_owned());
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    /// `repo`'s registration of the worktree at `path`, with its position
+    /// (0: the main worktree).
+    async fn registration(
+        &self,
+        repo: &Path,
+        path: &Path,
+    ) -> Result<Option<(usize, Registered)>, AdapterError> {
+        let target = canonical(path);
+        Ok(self
+            .registered(repo)
+            .await?
+            .into_iter()
+            .enumerate()
+            .find(|(_, r)| r.path == target))
+    }
+
+    /// Whether the worktree at `path` (which exists) is `owner`'s: `Err`
+    /// says whose it is instead, or that it is no worktree of `repo` at all.
+    async fn ours(&self, owner: &Owner, repo: &Path, path: &Path) -> Result<(), AdapterError> {
+        let what = format!("worktree {}", path.display());
+        match self.registration(repo, path).await? {
+            None => Err(AdapterError::not_ours(
+                &what,
+                format!(
+                    "{} is not a registered worktree of {}",
+                    path.display(),
+                    repo.display()
+                ),
+            )),
+            Some((0, _)) => Err(AdapterError::not_ours(
+                &what,
+                format!("{} is the repository's main worktree", path.display()),
+            )),
+            Some((_, reg)) => owner
+                .judge(reg.tag())
+                .map_err(|why| AdapterError::not_ours(&what, why)),
+        }
+    }
+
+    /// Unlocks `owner`'s registration of a worktree whose folder vanished,
+    /// so that a prune clears it (another's lock is left as it is).
+    async fn release_vanished(
+        &self,
+        owner: &Owner,
+        repo: &Path,
+        path: &Path,
+    ) -> Result<(), AdapterError> {
+        if let Some((_, reg)) = self.registration(repo, path).await? {
+            if owner.judge(reg.tag()).is_ok() {
+                self.lock(repo, path, None).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Locks the worktree at `path` with `reason`, or unlocks it (`None`).
+    async fn lock(
+        &self,
+        repo: &Path,
+        path: &Path,
+        reason: Option<&str>,
+    ) -> Result<(), AdapterError> {
+        let path_text = path.to_string_lossy();
+        let what = format!("git worktree lock {}", path.display());
+        match reason {
+            Some(reason) => {
+                let args = ["worktree", "lock", "--reason", reason, &path_text];
+                self.git_ok(&what, repo, &args).await?
+            }
+            None => {
+                let args = ["worktree", "unlock", &path_text];
+                self.git_ok(&what, repo, &args).await?
+            }
+        };
+        Ok(())
     }
 
     async fn add(
         &self,
+        owner: &Owner,
         repo: &Path,
         path: &Path,
         branch: &str,
@@ -280,16 +405,25 @@ impl GitWorktree {
     ) -> Result<(), AdapterError> {
         let what = format!("git worktree add {} ({branch})", path.display());
         let path_text = path.to_string_lossy();
+        let reason = lock_reason(owner);
+        let mut args = vec!["worktree", "add", "--lock", "--reason", &reason];
+        if !existing {
+            args.extend(["-b", branch]);
+        }
+        args.extend(["--", &path_text]);
         if existing {
-            self.git_ok(&what, repo, &["worktree", "add", "--", &path_text, branch])
-                .await?;
-        } else {
-            self.git_ok(
-                &what,
-                repo,
-                &["worktree", "add", "-b", branch, "--", &path_text],
-            )
-            .await?;
+            args.push(branch);
+        }
+        let out = self.git(&what, repo, &args).await?;
+        if !out.status.success() {
+            let error = git_error(&out);
+            // The path, the branch name or a stale locked registration is taken.
+            if error.contains("already exists") || error.contains("missing but locked") {
+                return Err(AdapterError::not_ours(&what, error));
+            }
+            return Err(AdapterError::failed(&what, error));
+        }
+        if !existing {
             if let Err(e) = self.record_base(repo, branch).await {
                 // Not fatal: the unpushed check falls back to "on no other local branch".
                 tracing::warn!(error = %e, branch, "could not record the worktree's base");
@@ -327,63 +461,61 @@ impl Workspace for GitWorktree {
         "git-worktree"
     }
 
-    async fn create(&self, repo: &Path, path: &Path, branch: &str) -> Result<(), AdapterError> {
+    async fn create(
+        &self,
+        owner: &Owner,
+        repo: &Path,
+        path: &Path,
+        branch: &str,
+    ) -> Result<(), AdapterError> {
         let repo = absolute(repo)?;
         let path = absolute(path)?;
-        self.add(&repo, &path, branch, false).await
+        let what = format!("create worktree {}", path.display());
+        if exists(&path).map_err(|e| AdapterError::failed(&what, e))? {
+            return Err(AdapterError::not_ours(
+                &what,
+                format!("{} already exists", path.display()),
+            ));
+        }
+        self.add(owner, &repo, &path, branch, false).await
     }
 
-    async fn restore(&self, repo: &Path, path: &Path, branch: &str) -> Result<(), AdapterError> {
+    async fn restore(
+        &self,
+        owner: &Owner,
+        repo: &Path,
+        path: &Path,
+        branch: &str,
+    ) -> Result<(), AdapterError> {
         let repo = absolute(repo)?;
         let path = absolute(path)?;
         let what = format!("restore worktree {}", path.display());
         if exists(&path).map_err(|e| AdapterError::failed(&what, e))? {
-            return if self.registered(&repo).await?.contains(&canonical(&path)) {
-                Ok(())
-            } else {
-                Err(AdapterError::failed(
-                    &what,
-                    format!(
-                        "{} exists but is not a worktree of {}",
-                        path.display(),
-                        repo.display()
-                    ),
-                ))
-            };
+            return self.ours(owner, &repo, &path).await;
         }
         // A worktree whose folder vanished is still registered until pruned.
+        self.release_vanished(owner, &repo, &path).await?;
         self.prune(&repo).await?;
         let existing = self.branch_exists(&repo, branch).await?;
-        self.add(&repo, &path, branch, existing).await
+        self.add(owner, &repo, &path, branch, existing).await
     }
 
-    async fn destroy(&self, repo: &Path, path: &Path) -> Result<Removal, AdapterError> {
+    async fn destroy(
+        &self,
+        owner: &Owner,
+        repo: &Path,
+        path: &Path,
+    ) -> Result<Removal, AdapterError> {
         let repo = absolute(repo)?;
         let path = absolute(path)?;
         let what = format!("destroy worktree {}", path.display());
         if !exists(&path).map_err(|e| AdapterError::failed(&what, e))? {
-            // Clear a stale registration; nothing on disk to lose.
+            // Clear our stale registration; nothing on disk to lose.
+            self.release_vanished(owner, &repo, &path).await?;
             self.prune(&repo).await?;
             return Ok(Removal::Absent);
         }
-        let target = canonical(&path);
-        let registered = self.registered(&repo).await?;
-        match registered.iter().position(|p| *p == target) {
-            None => {
-                return Ok(Removal::Refused(format!(
-                    "{} is not a registered worktree of {}",
-                    path.display(),
-                    repo.display()
-                )))
-            }
-            Some(0) => {
-                return Ok(Removal::Refused(format!(
-                    "{} is the repository's main worktree",
-                    path.display()
-                )))
-            }
-            Some(_) => {}
-        }
+        self.ours(owner, &repo, &path).await?;
         let status = self.status(&path).await?;
         if !status.work.is_empty() {
             return Ok(Removal::Refused(format!(
@@ -398,18 +530,22 @@ impl Workspace for GitWorktree {
         for file in &status.daemon_untracked {
             remove_daemon_file(&path, file).map_err(|e| AdapterError::failed(&what, e))?;
         }
+        self.lock(&repo, &path, None).await?;
         let path_text = path.to_string_lossy();
         let out = self
             .git(&what, &repo, &["worktree", "remove", "--", &path_text])
             .await?;
         if !out.status.success() {
-            return Ok(Removal::Refused(format!(
-                "git refused: {}",
-                git_error(&out)
-            )));
+            // Still ours: tag it again (if that fails, the refusal says so).
+            let relocked = self.lock(&repo, &path, Some(&lock_reason(owner))).await;
+            let mut reason = format!("git refused: {}", git_error(&out));
+            if let Err(e) = relocked {
+                reason.push_str(&format!(" (and it could not be locked again: {e})"));
+            }
+            return Ok(Removal::Refused(reason));
         }
         self.prune(&repo).await?;
-        if self.registered(&repo).await?.contains(&target) {
+        if self.registration(&repo, &path).await?.is_some() {
             return Ok(Removal::Refused(
                 "the worktree is still registered after a prune".to_owned(),
             ));

@@ -4,6 +4,11 @@
 //! refusal is reported as [`Removal::Refused`](crate::ports::Removal), and
 //! nothing is ever forced. Files the daemon itself wrote (by default anything
 //! under `.ao/`) do not count as work, or no workspace could ever be freed.
+//!
+//! Both also keep to "only its own" (core/SPEC.md §7.22): a workspace is
+//! created only where nothing is, tagged with its owner (a sidecar file for a
+//! folder, the worktree's lock reason for git), and reused or deleted only if
+//! it carries the caller's tag; anything else at the path is "not ours".
 
 pub mod directory;
 pub mod git;
@@ -12,6 +17,7 @@ pub use directory::Directory;
 pub use git::GitWorktree;
 
 use crate::error::AdapterError;
+use crate::owner::Owner;
 use crate::ports::{Removal, Workspace};
 use std::path::Path;
 
@@ -47,24 +53,41 @@ impl Workspace for AnyWorkspace {
         }
     }
 
-    async fn create(&self, repo: &Path, path: &Path, branch: &str) -> Result<(), AdapterError> {
+    async fn create(
+        &self,
+        owner: &Owner,
+        repo: &Path,
+        path: &Path,
+        branch: &str,
+    ) -> Result<(), AdapterError> {
         match self {
-            AnyWorkspace::GitWorktree(w) => w.create(repo, path, branch).await,
-            AnyWorkspace::Directory(w) => w.create(repo, path, branch).await,
+            AnyWorkspace::GitWorktree(w) => w.create(owner, repo, path, branch).await,
+            AnyWorkspace::Directory(w) => w.create(owner, repo, path, branch).await,
         }
     }
 
-    async fn restore(&self, repo: &Path, path: &Path, branch: &str) -> Result<(), AdapterError> {
+    async fn restore(
+        &self,
+        owner: &Owner,
+        repo: &Path,
+        path: &Path,
+        branch: &str,
+    ) -> Result<(), AdapterError> {
         match self {
-            AnyWorkspace::GitWorktree(w) => w.restore(repo, path, branch).await,
-            AnyWorkspace::Directory(w) => w.restore(repo, path, branch).await,
+            AnyWorkspace::GitWorktree(w) => w.restore(owner, repo, path, branch).await,
+            AnyWorkspace::Directory(w) => w.restore(owner, repo, path, branch).await,
         }
     }
 
-    async fn destroy(&self, repo: &Path, path: &Path) -> Result<Removal, AdapterError> {
+    async fn destroy(
+        &self,
+        owner: &Owner,
+        repo: &Path,
+        path: &Path,
+    ) -> Result<Removal, AdapterError> {
         match self {
-            AnyWorkspace::GitWorktree(w) => w.destroy(repo, path).await,
-            AnyWorkspace::Directory(w) => w.destroy(repo, path).await,
+            AnyWorkspace::GitWorktree(w) => w.destroy(owner, repo, path).await,
+            AnyWorkspace::Directory(w) => w.destroy(owner, repo, path).await,
         }
     }
 }

@@ -1,0 +1,321 @@
+//! The `ao` command line: `daemon` runs the daemon in the foreground; every
+//! other command is a thin client of the HTTP API. Human tables by default,
+//! `--json` everywhere.
+
+mod client;
+mod show;
+mod when;
+
+use crate::config::DaemonConfig;
+use crate::driver::{Clock, SystemClock};
+use crate::spool::Spooled;
+use crate::token::read_token;
+use ao_core::domain::ActivityState;
+use ao_core::domain::{ActivitySource, SessionId};
+use clap::builder::PossibleValuesParser;
+use clap::{Parser, Subcommand};
+use client::{CallError, Client};
+use reqwest::Method;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Command-line arguments.
+#[derive(Parser, Debug)]
+#[command(name = "ao", version, about = "Supervise AI coding-agent sessions")]
+pub struct Cli {
+    /// The daemon's URL (default: the one the data dir's daemon recorded, else http://127.0.0.1:7878).
+    #[arg(long, global = true, env = "AO_URL")]
+    pub url: Option<String>,
+    /// Bearer token for the API (default: the one in the data directory).
+    #[arg(long, global = true, env = "AO_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The daemon's data directory (default `~/.ao`): where the CLI finds its token.
+    #[arg(long, global = true, env = "AO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the daemon in the foreground.
+    Daemon {
+        /// Config file (YAML).
+        #[arg(long, short = 'c', env = "AO_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on (overrides the config).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Validate the config and exit.
+        #[arg(long)]
+        check_config: bool,
+    },
+    /// Spawn a session.
+    Spawn {
+        /// Project (default `default`).
+        #[arg(long, short = 'p')]
+        project: Option<String>,
+        /// Issue id.
+        #[arg(long, short = 'i', default_value = "")]
+        issue: String,
+        /// Branch (default `ao/<id>`).
+        #[arg(long)]
+        branch: Option<String>,
+        /// Spawn an orchestrator instead of a worker.
+        #[arg(long)]
+        orchestrator: bool,
+        /// The task (for the default project: a shell command line).
+        prompt: String,
+    },
+    /// List sessions (cleaned ones only with --all).
+    Ls {
+        /// Also list cleaned sessions (finished, runtime and workspace released).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show one session.
+    Status {
+        /// Session id.
+        id: String,
+    },
+    /// Archive a cleaned session (finished, runtime and workspace released).
+    Rm {
+        /// Session id.
+        id: String,
+    },
+    /// Kill a session (its dirty work is kept).
+    Kill {
+        /// Session id.
+        id: String,
+    },
+    /// Restore a terminal session.
+    Restore {
+        /// Session id.
+        id: String,
+    },
+    /// Reclaim a project's terminal sessions (dirty workspaces are skipped).
+    Cleanup {
+        /// Project id.
+        project: String,
+    },
+    /// Send a message to an agent.
+    Send {
+        /// Session id.
+        id: String,
+        /// The message.
+        message: String,
+    },
+    /// Called by an agent's hooks.
+    Hook {
+        /// What the hook reports.
+        #[command(subcommand)]
+        what: Hook,
+    },
+}
+
+/// Hook subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Hook {
+    /// Report activity for `$AO_SESSION_ID`.
+    Activity {
+        /// What the agent is doing.
+        #[arg(long, value_parser = PossibleValuesParser::new(ActivityState::NAMES))]
+        state: String,
+        /// Session (default `$AO_SESSION_ID`).
+        #[arg(long, env = "AO_SESSION_ID")]
+        session: String,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn main(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    if let Command::Daemon {
+        config,
+        listen,
+        check_config,
+    } = &cli.command
+    {
+        return crate::server::main(crate::server::Options {
+            config: config.clone(),
+            data_dir: cli.data_dir.clone(),
+            listen: *listen,
+            check_config: *check_config,
+        })
+        .await;
+    }
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| DaemonConfig::default().data_dir());
+    let token = cli.token.clone().or_else(|| read_token(&data_dir));
+    let url = cli
+        .url
+        .clone()
+        .or_else(|| crate::lock::recorded(&data_dir, "url"))
+        .unwrap_or_else(|| DEFAULT_URL.to_owned());
+    let client_token = token.clone();
+    let client = Client::new(&url, token, CALL_TIMEOUT);
+    let json = cli.json;
+    let empty = || Some(Value::Object(serde_json::Map::new()));
+    let result = match &cli.command {
+        Command::Daemon { .. } => return ExitCode::SUCCESS,
+        Command::Spawn {
+            project,
+            issue,
+            branch,
+            orchestrator,
+            prompt,
+        } => {
+            let body = serde_json::json!({
+                "project": project, "issue": issue, "branch": branch, "prompt": prompt,
+                "kind": if *orchestrator { "orchestrator" } else { "worker" },
+            });
+            client
+                .call(Method::POST, "/sessions", Some(body))
+                .await
+                .map(|v| show::op(&v, json))
+        }
+        Command::Ls { all } => client
+            .call(Method::GET, "/sessions", None)
+            .await
+            .map(|v| show::list(&v, json, *all, SystemClock.now())),
+        Command::Status { id } => client
+            .call(Method::GET, &format!("/sessions/{}", segment(id)), None)
+            .await
+            .map(|v| show::status(&v, json, SystemClock.now())),
+        Command::Rm { id } => client
+            .call(
+                Method::POST,
+                &format!("/sessions/{}/archive", segment(id)),
+                empty(),
+            )
+            .await
+            .map(|v| show::done(&v, json, &format!("archived {id}"))),
+        Command::Kill { id } => client
+            .call(
+                Method::POST,
+                &format!("/sessions/{}/kill", segment(id)),
+                empty(),
+            )
+            .await
+            .map(|v| show::op(&v, json)),
+        Command::Restore { id } => client
+            .call(
+                Method::POST,
+                &format!("/sessions/{}/restore", segment(id)),
+                empty(),
+            )
+            .await
+            .map(|v| show::op(&v, json)),
+        Command::Cleanup { project } => client
+            .call(
+                Method::POST,
+                &format!("/projects/{}/cleanup", segment(project)),
+                empty(),
+            )
+            .await
+            .map(|v| show::op(&v, json)),
+        Command::Send { id, message } => client
+            .call(
+                Method::POST,
+                &format!("/sessions/{}/send", segment(id)),
+                Some(serde_json::json!({"message": message})),
+            )
+            .await
+            .map(|v| show::done(&v, json, "delivered")),
+        Command::Hook {
+            what: Hook::Activity { state, session },
+        } => {
+            let hook = Client::new(&url, client_token, HOOK_TIMEOUT);
+            return hook_activity(&hook, &data_dir, session, state, json).await;
+        }
+    };
+    result.unwrap_or_else(|e| show::error(&e.to_string(), json))
+}
+
+/// The longest a hook waits before it spools its signal instead.
+const HOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reports an agent's activity; when no daemon answers, spools it (with
+/// its observation time) for the daemon's next start and still succeeds.
+async fn hook_activity(
+    client: &Client,
+    data_dir: &std::path::Path,
+    session: &str,
+    state: &str,
+    json: bool,
+) -> ExitCode {
+    let observed = SystemClock.now();
+    let answer = client
+        .call(
+            Method::POST,
+            &format!("/sessions/{}/activity", segment(session)),
+            Some(serde_json::json!({"state": state, "source": "hook"})),
+        )
+        .await;
+    match answer {
+        Ok(v) => show::done(&v, json, "recorded"),
+        Err(CallError::Unreachable(why)) => {
+            let Ok(state) = state.parse::<ActivityState>() else {
+                return show::error(&format!("unknown activity state `{state}`"), json);
+            };
+            let entry = Spooled {
+                session: SessionId(session.to_owned()),
+                at: observed,
+                state,
+                source: ActivitySource::Hook,
+            };
+            match crate::spool::append(data_dir, &entry) {
+                Ok(path) => {
+                    eprintln!(
+                        "warning: {why}\nwarning: the signal is spooled in {} and is delivered when the daemon starts",
+                        path.display()
+                    );
+                    let spooled = serde_json::json!({"spooled": path.display().to_string()});
+                    show::done(&spooled, json, "spooled")
+                }
+                Err(e) => show::error(&format!("{why}; and spooling the signal failed: {e}"), json),
+            }
+        }
+        Err(e) => show::error(&e.to_string(), json),
+    }
+}
+
+/// Where the CLI looks for the daemon when neither `--url`, `AO_URL` nor
+/// the data directory's lock file says.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:7878";
+
+/// The longest the CLI waits for one answer (a spawn runs the whole operation).
+const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// An id as one URL path segment (a `/` or `?` in it cannot change the route).
+fn segment(id: &str) -> String {
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'/')
+        .add(b'?')
+        .add(b'#')
+        .add(b'%');
+    percent_encoding::utf8_percent_encode(id, RESERVED).to_string()
+}
