@@ -232,8 +232,10 @@ fn status_shows_local_times_durations_runtime_and_log() {
         s.contains("working, for ") && has_local_time(&s, " s (since "),
         "{s}"
     );
+    // Runtime names carry the data dir's instance id: ao-<instance>-<session>.
+    let runtime = line("runtime");
     assert!(
-        line("runtime").starts_with(&format!("runtime   process ao-{id}")),
+        runtime.starts_with("runtime   process ao-") && runtime.contains(&format!("-{id} ")),
         "{status}"
     );
     let log = line("output");
