@@ -300,6 +300,7 @@ pub fn build_model(opts: &CheckOptions) -> Result<CheckModel, model::ModelError>
     m.reliable_store = opts.reliable_store;
     m.paced = opts.paced;
     m.alphabet = model::Alphabet::new(opts.profile);
+    m.memo_feeds = opts.profile != model::Profile::Observe;
     m.merge_always = opts.stop_at_violation;
     m.fresh_run();
     Ok(m)

@@ -16,12 +16,10 @@ impl stateright::Representative for State {
 }
 
 impl CheckModel {
-    /// Forgets what cannot influence the future: revisions (only compared
-    /// within a step), the stored runtime axis (decisions read the probes),
-    /// which of active/ready/idle was stored (one activity for every
-    /// decision), and counts past the bound that reads them. Instants need
-    /// nothing here: every step writes them at the model's fixed now, and
-    /// only time passing ages them ([`Self::pass_time`]).
+    /// Forgets, in each slot, what cannot influence the future (see
+    /// [`Self::canonical`]) and caps the ghost counters at the bound that
+    /// reads them. A record written by a step is already canonical (the
+    /// memoized step makes it so once); this catches the rest.
     pub(super) fn normalize(&self, n: &mut State) {
         let t = &self.cfg.thresholds;
         let cap = ao_core::decide::quarantine::attempt_cap(t);
@@ -31,42 +29,49 @@ impl CheckModel {
             g.dead_streak = g
                 .dead_streak
                 .min(u8::try_from(t.death_confirmations).unwrap_or(u8::MAX));
-            let Some(rec) = &slot.rec else {
-                continue;
-            };
-            let abstracted = |r: &SessionRecord| {
-                let l = &r.lifecycle;
-                l.runtime != Lifecycle::seeded().runtime
-                    || matches!(l.activity.state, ActivityState::Ready | ActivityState::Idle)
-            };
-            let over_attempts =
-                |r: &SessionRecord| r.lifecycle.detecting.is_some_and(|q| q.attempts > cap);
-            // The observe profile has no world: nothing there reads a handle
-            // (see [`SmEvent`]), so which ones a record names is forgotten.
-            let env = self.alphabet.sm_events;
-            let handles = |r: &SessionRecord| {
-                env && (r.metadata.runtime_handle.is_some() || r.metadata.workspace_path.is_some())
-            };
-            if rec.revision == 1 && !abstracted(rec) && !over_attempts(rec) && !handles(rec) {
-                continue;
+            if slot.rec.as_deref().is_some_and(|r| !self.is_canonical(r)) {
+                slot.edit_rec(|r| self.canonical(r));
             }
-            slot.edit_rec(|r| {
-                if env {
-                    r.metadata.runtime_handle = None;
-                    r.metadata.workspace_path = None;
-                }
-                r.revision = 1;
-                r.lifecycle.runtime = Lifecycle::seeded().runtime;
-                if matches!(
-                    r.lifecycle.activity.state,
-                    ActivityState::Ready | ActivityState::Idle
-                ) {
-                    r.lifecycle.activity.state = ActivityState::Active;
-                }
-                if let Some(q) = &mut r.lifecycle.detecting {
-                    q.attempts = q.attempts.min(cap);
-                }
-            });
+        }
+    }
+
+    /// Whether `r` is already in its canonical form.
+    pub(super) fn is_canonical(&self, r: &SessionRecord) -> bool {
+        let cap = ao_core::decide::quarantine::attempt_cap(&self.cfg.thresholds);
+        let l = &r.lifecycle;
+        let handles = self.alphabet.sm_events
+            && (r.metadata.runtime_handle.is_some() || r.metadata.workspace_path.is_some());
+        r.revision == 1
+            && l.runtime == Lifecycle::seeded().runtime
+            && !matches!(l.activity.state, ActivityState::Ready | ActivityState::Idle)
+            && l.detecting.is_none_or(|q| q.attempts <= cap)
+            && !handles
+    }
+
+    /// Forgets what cannot influence the future: the revision (only compared
+    /// within a step), the stored runtime axis (decisions read the probes),
+    /// which of active/ready/idle was stored (one activity for every
+    /// decision), quarantine attempts past the bound that reads them, and in
+    /// the observe profile, which has no world, the handles a record names
+    /// (no decision reads them: see [`SmEvent`]). Instants need nothing here:
+    /// every step writes them at the model's fixed now, and only time passing
+    /// ages them ([`Self::pass_time`]).
+    pub(super) fn canonical(&self, r: &mut SessionRecord) {
+        let cap = ao_core::decide::quarantine::attempt_cap(&self.cfg.thresholds);
+        if self.alphabet.sm_events {
+            r.metadata.runtime_handle = None;
+            r.metadata.workspace_path = None;
+        }
+        r.revision = 1;
+        r.lifecycle.runtime = Lifecycle::seeded().runtime;
+        if matches!(
+            r.lifecycle.activity.state,
+            ActivityState::Ready | ActivityState::Idle
+        ) {
+            r.lifecycle.activity.state = ActivityState::Active;
+        }
+        if let Some(q) = &mut r.lifecycle.detecting {
+            q.attempts = q.attempts.min(cap);
         }
     }
 }

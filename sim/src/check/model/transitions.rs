@@ -591,7 +591,7 @@ impl CheckModel {
         };
         let now = self.now();
         // Writer 1: an ordinary feed (its send, if any, is delivered at once).
-        self.feed(n, i, f1.event(), v);
+        let first = self.feed(n, i, f1.event(), v);
         n.slots[i].pending = None;
         // Writer 2 decided against `before`.
         let input = Input {
@@ -611,13 +611,16 @@ impl CheckModel {
         let Some(stored) = n.slots[i].rec.clone() else {
             return;
         };
-        if p2.expected_revision == stored.revision {
+        if first != Fed::Written {
             // Writer 1 changed nothing: writer 2's decision is current.
             self.commit(&mut n.slots[i], &before, &input, &d2, v);
             return;
         }
-        // The store's CAS (the mutant store writes blindly).
+        // The store's CAS (the mutant store writes blindly). Stored records
+        // keep a canonical revision (see `canonical`): the store's is one
+        // ahead of the revision writer 2 read.
         let mut written = (*stored).clone();
+        written.revision = before.revision + 1;
         let accepted = if self.is(Mutant::StaleWriteApplied) {
             let mut blind = p2.clone();
             blind.expected_revision = written.revision;
@@ -629,7 +632,8 @@ impl CheckModel {
             v.add(PropertyId::Revision, || {
                 format!(
                     "a write decided against revision {} was applied over revision {}",
-                    p2.expected_revision, stored.revision
+                    p2.expected_revision,
+                    before.revision + 1
                 )
             });
             n.slots[i].set_rec(Some(Arc::new(written)));
@@ -647,8 +651,7 @@ impl CheckModel {
         if slot.rec.is_none() {
             return Fed::Unknown;
         }
-        let key = digest(&(slot.rec_digest, slot.ghost, slot.pending, &event));
-        let out = memo::fed(key, || {
+        let fresh = || {
             let mut scratch = Slot {
                 rec: slot.rec.clone(),
                 rec_digest: slot.rec_digest,
@@ -657,7 +660,7 @@ impl CheckModel {
                 ..Slot::default()
             };
             let mut viol = Viol::default();
-            let fed = self.feed_fresh(&mut scratch, event, &mut viol);
+            let fed = self.feed_fresh(&mut scratch, event.clone(), &mut viol);
             FedOut {
                 rec: scratch.rec,
                 rec_digest: scratch.rec_digest,
@@ -666,7 +669,13 @@ impl CheckModel {
                 fed,
                 viol,
             }
-        });
+        };
+        let out = if self.memo_feeds {
+            let key = digest(&(slot.rec_digest, slot.ghost, slot.pending, &event));
+            memo::fed(key, fresh)
+        } else {
+            Arc::new(fresh())
+        };
         slot.rec.clone_from(&out.rec);
         slot.rec_digest = out.rec_digest;
         slot.ghost = out.ghost;
@@ -763,7 +772,8 @@ impl CheckModel {
             }
         }
         match written {
-            Some(after) => {
+            Some(mut after) => {
+                self.canonical(&mut after);
                 slot.set_rec(Some(Arc::new(after)));
                 Fed::Written
             }
