@@ -1,4 +1,4 @@
-//! The step (SPEC §4.5–4.6, §6): one deterministic function from (record,
+//! The step (SPEC §4.5–4.7, §6): one deterministic function from (record,
 //! input with its time, config) to ordered effects, the first of which is the
 //! sparse patch when anything changed.
 

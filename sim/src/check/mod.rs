@@ -108,7 +108,8 @@ pub struct CheckArgs {
     /// environment writing its record events at any time), `manage` (every
     /// command, outcome, crash, world change and collision, the observations
     /// the session manager can see), `full` (the product itself: bound it with
-    /// --depth or --timeout) or `small` (a cut-down product for quick runs).
+    /// --depth or --timeout) or `small` (a cut-down product for quick
+    /// runs, bounded the same way).
     #[arg(long, default_value = "composed", value_parser = ["composed", "full", "small", "observe", "manage"])]
     pub profile: String,
     /// Record writes never fail (excludes store-write failures from the model).
