@@ -1,5 +1,6 @@
 //! The HTTP API (JSON): sessions, operations, activity ingest, health,
-//! Prometheus metrics, a server-sent event stream and a small index page.
+//! Prometheus metrics, a server-sent event stream, and the dashboard
+//! (`crate::web`).
 //! Every request first passes the door (`crate::guard`): host allowlist,
 //! cross-site write rules and a credential on everything but `/` and
 //! `/health`.
@@ -7,14 +8,14 @@
 use crate::config::DEFAULT_PROJECT;
 use crate::driver::{DriverError, Metrics, Shared};
 use crate::event_log::{EventLog, Resume, Stamped};
-use crate::guard::{door, Guard, Principal, COOKIE};
+use crate::guard::{door, Guard};
 use crate::store::Archived;
 use ao_core::domain::*;
 use ao_core::journal::JournalEntry;
 use ao_core::lcm::{ActivitySignal, Event};
 use ao_core::sm::{self, OpId, OpResult};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Query, State};
+use axum::extract::{FromRequest, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -40,7 +41,8 @@ pub struct ApiState {
 /// The router, behind the door (unknown routes included).
 pub fn router(state: ApiState) -> Router {
     Router::new()
-        .route("/", get(index))
+        .route("/", get(crate::web::index))
+        .route("/assets/{name}", get(crate::web::assets::asset))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/sessions", get(list).post(spawn))
@@ -50,6 +52,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/sessions/{id}/send", post(send))
         .route("/sessions/{id}/activity", post(activity))
         .route("/sessions/{id}/archive", post(archive))
+        .route("/sessions/{id}/timeline", get(crate::web::timeline))
+        .route("/sessions/{id}/output", get(crate::web::output))
         .route("/projects/{project}/cleanup", post(cleanup))
         .route("/events", get(events))
         .route("/shutdown", post(shutdown))
@@ -78,62 +82,6 @@ where
             Err(e) => Err(error(e.status(), e.body_text())),
         }
     }
-}
-
-/// `/?token=…` (the link the daemon prints) trades the token for the cookie.
-#[derive(Deserialize)]
-struct SignIn {
-    token: Option<String>,
-}
-
-async fn index(
-    State(state): State<ApiState>,
-    Query(q): Query<SignIn>,
-    principal: Option<axum::Extension<Principal>>,
-) -> Response {
-    let secret = state.guard.secret();
-    if let Some(token) = q.token {
-        if !secret.is_token(&token) {
-            return error(StatusCode::UNAUTHORIZED, "wrong token");
-        }
-        let cookie = format!(
-            "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
-            secret.cookie_value()
-        );
-        return (
-            StatusCode::SEE_OTHER,
-            [
-                (header::LOCATION, "/".to_owned()),
-                (header::SET_COOKIE, cookie),
-            ],
-        )
-            .into_response();
-    }
-    let signed_in = matches!(principal, Some(axum::Extension(Principal::User)));
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        index_page(signed_in),
-    )
-        .into_response()
-}
-
-/// The index: what each endpoint is (the dashboard builds on this page).
-fn index_page(signed_in: bool) -> String {
-    let who = if signed_in {
-        "You are signed in: the links below work in this browser."
-    } else {
-        "You are not signed in: open the link the daemon printed when it started \
-         (<code>http://127.0.0.1:PORT/?token=…</code>); the links below need it."
-    };
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ao</title></head>\n\
-         <body>\n<h1>ao daemon</h1>\n<p>{who}</p>\n<ul>\n\
-         <li><a href=\"/sessions\">/sessions</a>: every session with its status (JSON)</li>\n\
-         <li><a href=\"/events\">/events</a>: live status changes (server-sent events)</li>\n\
-         <li><a href=\"/metrics\">/metrics</a>: counters (Prometheus text format)</li>\n\
-         <li><a href=\"/health\">/health</a>: liveness (no sign-in needed)</li>\n\
-         </ul>\n</body></html>\n"
-    )
 }
 
 /// A JSON error body.
@@ -180,6 +128,13 @@ pub struct SessionView {
     /// The file the agent's output goes to, when its runtime keeps one.
     #[serde(default)]
     pub output_log: Option<String>,
+    /// The command that attaches a terminal to the agent (tmux runtimes), as
+    /// a program and its arguments.
+    #[serde(default)]
+    pub attach: Option<Vec<String>>,
+    /// [`Self::attach`] as one shell line, for people to copy.
+    #[serde(default)]
+    pub attach_command: Option<String>,
     /// The canonical record.
     #[serde(flatten)]
     pub record: SessionRecord,
@@ -193,6 +148,8 @@ impl From<SessionRecord> for SessionView {
             cleaned: is_cleaned(&record),
             status_since: None,
             output_log: None,
+            attach: None,
+            attach_command: None,
             record,
         }
     }
@@ -218,10 +175,15 @@ async fn views(
         .into_iter()
         .map(|r| {
             let at = since.get(&r.id).copied();
-            let log = state.shared.adapters.output_log(&r);
+            let adapters = &state.shared.adapters;
+            let log = adapters.output_log(&r);
+            let attach = adapters.attach_argv(&r);
+            let attach_command = adapters.attach_command(&r);
             let mut v = SessionView::from(r);
             v.status_since = at;
             v.output_log = log.map(|p| p.display().to_string());
+            v.attach = attach;
+            v.attach_command = attach_command;
             v
         })
         .collect())

@@ -62,15 +62,37 @@ pub struct Daemon {
     pub stdout: std::sync::mpsc::Receiver<String>,
 }
 
+/// An empty `HOME` (and `TMUX_TMPDIR`) beside a daemon's data dir.
+pub fn sandbox_home(data_dir: &Path) -> PathBuf {
+    let home = data_dir.with_extension("home");
+    std::fs::create_dir_all(&home).unwrap();
+    home
+}
+
 /// Starts `ao daemon` with `args` and returns the child without waiting.
 pub fn spawn_daemon(data_dir: &Path, config: Option<&Path>, args: &[&str]) -> Child {
+    spawn_daemon_on(data_dir, config, "127.0.0.1:0", args)
+}
+
+/// [`spawn_daemon`] listening on `listen` (e.g. `0.0.0.0:0`: off loopback).
+pub fn spawn_daemon_on(
+    data_dir: &Path,
+    config: Option<&Path>,
+    listen: &str,
+    args: &[&str],
+) -> Child {
     let mut cmd = Command::new(AO);
     cmd.arg("daemon").arg("--data-dir").arg(data_dir);
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
-    cmd.args(["--listen", "127.0.0.1:0"])
+    // Hermetic: tmux and anything else reading HOME find an empty one.
+    let home = sandbox_home(data_dir);
+    cmd.args(["--listen", listen])
         .args(args)
+        .env("HOME", &home)
+        .env("TMUX_TMPDIR", &home)
+        .env_remove("TMUX")
         .env("AO_LOG", "warn")
         .env_remove("AO_TOKEN")
         .env_remove("AO_URL")
@@ -85,13 +107,18 @@ impl Daemon {
     /// Starts the daemon on `data_dir` with an optional config text and waits
     /// for its readiness line.
     pub fn start(data_dir: &Path, config: Option<&str>) -> Daemon {
+        Daemon::start_on(data_dir, config, "127.0.0.1:0")
+    }
+
+    /// [`Daemon::start`] listening on `listen`.
+    pub fn start_on(data_dir: &Path, config: Option<&str>, listen: &str) -> Daemon {
         let config_path = config.map(|text| {
             std::fs::create_dir_all(data_dir).unwrap();
             let p = data_dir.with_extension("yaml");
             std::fs::write(&p, text).unwrap();
             p
         });
-        let child = spawn_daemon(data_dir, config_path.as_deref(), &[]);
+        let child = spawn_daemon_on(data_dir, config_path.as_deref(), listen, &[]);
         Daemon::ready(child, data_dir)
     }
 
@@ -152,6 +179,7 @@ impl Daemon {
     pub fn ao(&self, args: &[&str]) -> Output {
         Command::new(AO)
             .args(args)
+            .env("HOME", sandbox_home(&self.data_dir))
             .env("AO_URL", &self.url)
             .env("AO_DATA_DIR", &self.data_dir)
             .env_remove("AO_TOKEN")
@@ -214,6 +242,36 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        stop_agents(&self.data_dir);
+    }
+}
+
+/// Ends every agent a daemon on `data_dir` started: process runtimes'
+/// groups (their pid files) and its own tmux server.
+pub fn stop_agents(data_dir: &Path) {
+    if let Ok(dir) = std::fs::read_dir(data_dir.join("runtimes")) {
+        for entry in dir.flatten() {
+            if entry.path().extension().is_some_and(|e| e == "pid") {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if let Some(pid) = text.split_whitespace().next().and_then(|p| p.parse().ok()) {
+                    if pid > 1 {
+                        let _ = nix::sys::signal::killpg(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let socket = data_dir.join("tmux.sock");
+    if socket.exists() {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .arg("kill-server")
+            .env_remove("TMUX")
+            .output();
     }
 }
 
