@@ -190,18 +190,20 @@ impl Daemon {
 
     /// A raw request to this daemon, with the right Host unless the test changes it.
     pub fn request(&self, method: &str, path: &str) -> Request {
-        Request {
-            addr: self.addr.clone(),
-            method: method.to_owned(),
-            path: path.to_owned(),
-            headers: vec![("Host".to_owned(), self.addr.clone())],
-            body: String::new(),
-        }
+        self.api().request(method, path)
     }
 
     /// A request carrying the user's token.
     pub fn authed(&self, method: &str, path: &str) -> Request {
-        self.request(method, path).bearer(&self.token())
+        self.api().authed(method, path)
+    }
+
+    /// This daemon's API as a value threads can share.
+    pub fn api(&self) -> Api {
+        Api {
+            addr: self.addr.clone(),
+            token: self.token(),
+        }
     }
 
     /// `GET /sessions` with the user's token.
@@ -272,6 +274,33 @@ pub fn stop_agents(data_dir: &Path) {
             .arg("kill-server")
             .env_remove("TMUX")
             .output();
+    }
+}
+
+/// A daemon's address and the user's token, for requests from many threads.
+#[derive(Clone, Debug)]
+pub struct Api {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// The user's token.
+    pub token: String,
+}
+
+impl Api {
+    /// A raw request, with the right Host unless the test changes it.
+    pub fn request(&self, method: &str, path: &str) -> Request {
+        Request {
+            addr: self.addr.clone(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+            headers: vec![("Host".to_owned(), self.addr.clone())],
+            body: String::new(),
+        }
+    }
+
+    /// A request carrying the user's token.
+    pub fn authed(&self, method: &str, path: &str) -> Request {
+        self.request(method, path).bearer(&self.token)
     }
 }
 
