@@ -254,7 +254,7 @@ async fn run_effects(shared: &Arc<Shared>, rec: &SessionRecord, effects: &[Effec
                     });
                 }
             },
-            Effect::Notify(n) => match shared.adapters.notify(n).await {
+            Effect::Notify(n) => match shared.adapters.notify(n, rec).await {
                 Ok(()) => Metrics::inc(&shared.metrics.notifications),
                 Err(e) => {
                     tracing::warn!(session = %rec.id, "notification failed: {e}");

@@ -9,7 +9,7 @@ use crate::config::{DaemonConfig, ProjectConfig, RuntimeKind, WorkspaceKind};
 use crate::error::AdapterError;
 use crate::notify::Notifiers;
 use crate::owner::{InstanceId, Owner};
-use crate::ports::{Notifier, Removal, Runtime, RuntimeSpec, Scm, Workspace};
+use crate::ports::{Removal, Runtime, RuntimeSpec, Scm, Workspace};
 use crate::runtime::output::Capture;
 use crate::runtime::{AnyRuntime, ProcessRuntime, TmuxRuntime};
 use crate::scm::GitHub;
@@ -274,9 +274,11 @@ impl Adapters {
             .await
     }
 
-    /// Tells the human.
-    pub async fn notify(&self, n: &Notification) -> Result<(), AdapterError> {
-        self.notifiers.notify(n).await
+    /// Tells the human about the session `rec` (its state after the decision).
+    pub async fn notify(&self, n: &Notification, rec: &SessionRecord) -> Result<(), AdapterError> {
+        self.notifiers
+            .notify_about(n, &crate::notify::About::of(rec))
+            .await
     }
 
     /// Both probes for a session (no handle: both dead).

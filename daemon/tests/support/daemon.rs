@@ -81,6 +81,15 @@ pub fn spawn_daemon_on(
     listen: &str,
     args: &[&str],
 ) -> Child {
+    daemon_command(data_dir, config, listen)
+        .args(args)
+        .spawn()
+        .expect("start ao daemon")
+}
+
+/// The `ao daemon` command the harness runs, for a test to adjust (its
+/// environment, say) before it spawns it.
+pub fn daemon_command(data_dir: &Path, config: Option<&Path>, listen: &str) -> Command {
     let mut cmd = Command::new(AO);
     cmd.arg("daemon").arg("--data-dir").arg(data_dir);
     if let Some(c) = config {
@@ -89,7 +98,6 @@ pub fn spawn_daemon_on(
     // Hermetic: tmux and anything else reading HOME find an empty one.
     let home = sandbox_home(data_dir);
     cmd.args(["--listen", listen])
-        .args(args)
         .env("HOME", &home)
         .env("TMUX_TMPDIR", &home)
         .env_remove("TMUX")
@@ -98,9 +106,8 @@ pub fn spawn_daemon_on(
         .env_remove("AO_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ao daemon")
+        .stderr(Stdio::piped());
+    cmd
 }
 
 impl Daemon {
