@@ -17,7 +17,9 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// What an input achieved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Fed {
     /// A write was committed.

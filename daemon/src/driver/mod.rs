@@ -14,6 +14,7 @@ mod metrics;
 mod ops;
 pub mod timers;
 
+pub use actor::Fed;
 pub use adapters::{Adapters, AgentOutput};
 pub use clock::{Clock, SystemClock};
 pub use events::SessionEvent;

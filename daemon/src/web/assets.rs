@@ -54,6 +54,12 @@ pub fn page() -> Response {
 }
 
 /// `GET /assets/{name}`: the page's script or style.
+#[utoipa::path(get, path = "/assets/{name}", tag = "dashboard", security(()),
+    params(("name" = String, Path, description = "`app.js` or `app.css`")),
+    responses(
+        (status = 200, description = "The file (text/javascript or text/css)", body = String, content_type = "text/javascript"),
+        (status = 404, description = "No such asset", body = crate::api::ErrorBody),
+    ))]
 pub async fn asset(Path(name): Path<String>) -> Response {
     match name.as_str() {
         "app.js" => file("text/javascript; charset=utf-8", APP_JS),

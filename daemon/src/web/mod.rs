@@ -6,6 +6,7 @@
 //! terminal.
 
 pub mod assets;
+pub mod openapi;
 pub mod timeline;
 
 use crate::api::{error, ApiState};
@@ -17,6 +18,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// `/?token=…` (the link the daemon prints) trades the token for the cookie.
 #[derive(Deserialize)]
@@ -25,6 +27,13 @@ pub struct SignIn {
 }
 
 /// `GET /`: the dashboard, or with `?token=` the sign-in that sets the cookie.
+#[utoipa::path(get, path = "/", tag = "dashboard", security(()),
+    params(("token" = Option<String>, Query, description = "The daemon's token (the link `ao daemon` prints): traded for a `HttpOnly; SameSite=Strict` cookie")),
+    responses(
+        (status = 200, description = "The dashboard page", body = String, content_type = "text/html"),
+        (status = 303, description = "Signed in: the cookie is set and the browser goes to `/`"),
+        (status = 401, description = "Wrong token", body = crate::api::ErrorBody),
+    ))]
 pub async fn index(State(state): State<ApiState>, Query(q): Query<SignIn>) -> Response {
     let secret = state.guard.secret();
     if let Some(token) = q.token {
@@ -48,14 +57,22 @@ pub async fn index(State(state): State<ApiState>, Query(q): Query<SignIn>) -> Re
 }
 
 /// How many timeline entries to return.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct TimelineQuery {
     /// At most this many, newest first (default 200, at most 1000).
     pub limit: Option<usize>,
 }
 
 /// `GET /sessions/{id}/timeline`: the session's journal entries, newest first.
+#[utoipa::path(get, path = "/sessions/{id}/timeline", tag = "sessions",
+    params(("id" = String, Path, description = "The session id, e.g. `default-1`."), TimelineQuery),
+    responses(
+        (status = 200, description = "The session's journal entries, newest first, in words", body = timeline::Timeline),
+        (status = 400, description = "A malformed or unknown query parameter", body = crate::api::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api::ErrorBody),
+    ))]
 pub async fn timeline(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -76,15 +93,22 @@ pub async fn timeline(
 }
 
 /// How many lines of output to return.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OutputQuery {
     /// The last this many lines (default 100, at most 5000).
     pub lines: Option<usize>,
 }
 
 /// The last lines of a session's agent output.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, ToSchema)]
+#[schema(examples(json!({
+    "session": "default-1",
+    "runtime": "process",
+    "source": "/home/me/.ao/process/default-1.log",
+    "lines": ["Running tests...", "12 passed"]
+})))]
 pub struct Output {
     /// The session.
     pub session: String,
@@ -100,6 +124,14 @@ pub struct Output {
 pub const MAX_OUTPUT_LINES: usize = 5000;
 
 /// `GET /sessions/{id}/output`: the last lines of the agent's terminal or output log.
+#[utoipa::path(get, path = "/sessions/{id}/output", tag = "sessions",
+    params(("id" = String, Path, description = "The session id, e.g. `default-1`."), OutputQuery),
+    responses(
+        (status = 200, description = "The last lines of the agent's terminal (tmux) or output log (process)", body = Output),
+        (status = 400, description = "A malformed or unknown query parameter", body = crate::api::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api::ErrorBody),
+        (status = 409, description = "The session has no terminal to read (finished, or its runtime is gone)", body = crate::api::ErrorBody),
+    ))]
 pub async fn output(
     State(state): State<ApiState>,
     Path(id): Path<String>,

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub const MAX_ENTRIES: usize = 1000;
 
 /// One thing that happened to a session.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TimelineEntry {
     /// When (ms since the Unix epoch; none for an archiving, whose time
     /// the journal does not keep).
@@ -31,7 +31,15 @@ pub struct TimelineEntry {
 }
 
 /// A session's timeline, newest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(examples(json!({
+    "session": "default-1",
+    "entries": [
+        {"at": 1764866400000_u64, "kind": "activity", "text": "hook reported activity: waiting_input", "decided": true},
+        {"at": 1764866100000_u64, "kind": "seed", "text": "spawned for issue 42 on branch ao/default-1", "decided": true}
+    ],
+    "truncated": false
+})))]
 pub struct Timeline {
     /// The session.
     pub session: String,
