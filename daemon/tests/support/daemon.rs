@@ -39,7 +39,15 @@ impl TempDir {
 }
 
 impl Drop for TempDir {
+    /// Ends the agents of every daemon whose data lived here (a stopped or
+    /// crashed test daemon leaves them running), then removes the directory.
     fn drop(&mut self) {
+        stop_agents(&self.0);
+        for entry in std::fs::read_dir(&self.0).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                stop_agents(&entry.path());
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -60,6 +68,9 @@ pub struct Daemon {
     pub data_dir: PathBuf,
     /// Every line it printed on stdout so far (the readiness line, the sign-in link).
     pub stdout: std::sync::mpsc::Receiver<String>,
+    /// Leave its agents running when it goes (a test stopping or crashing
+    /// it starts another daemon on the same data, which finds them).
+    keep_agents: bool,
 }
 
 /// An empty `HOME` (and `TMUX_TMPDIR`) beside a daemon's data dir.
@@ -165,6 +176,7 @@ impl Daemon {
             addr,
             data_dir: data_dir.to_owned(),
             stdout: rx,
+            keep_agents: false,
         }
     }
 
@@ -233,15 +245,17 @@ impl Daemon {
         v["session"].as_str().unwrap().to_owned()
     }
 
-    /// SIGTERM and wait; whether it exited 0.
+    /// SIGTERM and wait, leaving its agents running; whether it exited 0.
     pub fn stop(mut self) -> bool {
+        self.keep_agents = true;
         let pid = nix::unistd::Pid::from_raw(self.pid());
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         self.child.wait().map(|s| s.success()).unwrap_or(false)
     }
 
-    /// SIGKILL and wait (a crash).
+    /// SIGKILL and wait (a crash), leaving its agents running.
     pub fn crash(mut self) {
+        self.keep_agents = true;
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -251,7 +265,9 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        stop_agents(&self.data_dir);
+        if !self.keep_agents {
+            stop_agents(&self.data_dir);
+        }
     }
 }
 
