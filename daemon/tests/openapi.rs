@@ -245,3 +245,225 @@ fn the_router_registers_routes_only_with_their_description() {
     }
     assert!(src.contains("split_for_parts()"));
 }
+
+/// Checks one real answer against the document: its status must be
+/// documented for that operation, and a JSON body must fit the schema.
+struct Conformance {
+    api: support::Api,
+    doc: Value,
+    checked: Vec<String>,
+}
+
+impl Conformance {
+    /// An authenticated GET, checked.
+    fn get(&mut self, template: &str, path: &str) {
+        let r = self.api.authed("GET", path).send();
+        self.check("GET", template, &r);
+    }
+
+    /// An authenticated JSON POST, checked.
+    fn post(&mut self, template: &str, path: &str, body: &str) {
+        let r = self.api.authed("POST", path).json(body).send();
+        self.check("POST", template, &r);
+    }
+
+    fn check(&mut self, method: &str, template: &str, r: &support::Response) {
+        let op = &self.doc["paths"][template][method.to_lowercase()];
+        assert!(op.is_object(), "{method} {template} is not documented");
+        let status = r.status.to_string();
+        let answer = &op["responses"][&status];
+        assert!(
+            answer.is_object(),
+            "{method} {template} answered {status}, which is not documented: {}",
+            r.body
+        );
+        let ty = r.header("content-type").unwrap_or_default();
+        if ty.starts_with("application/json") {
+            let schema = &answer["content"]["application/json"]["schema"];
+            assert!(
+                schema.is_object(),
+                "{method} {template} {status}: JSON answer without a schema"
+            );
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            let errors = misfits(&self.doc, schema, &body);
+            assert!(
+                errors.is_empty(),
+                "{method} {template} {status} does not fit the document: {errors:?}\n{body:#}"
+            );
+        } else {
+            assert!(
+                answer["content"]
+                    .as_object()
+                    .is_none_or(|c| c.keys().any(|k| ty.starts_with(k.as_str()))),
+                "{method} {template} {status}: answered {ty}, documented {}",
+                answer["content"]
+            );
+        }
+        self.checked.push(format!("{method} {template} {status}"));
+    }
+}
+
+/// Where `body` breaks `schema` (JSON Schema 2020-12, references resolved
+/// in the document's components).
+fn misfits(doc: &Value, schema: &Value, body: &Value) -> Vec<String> {
+    let root = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "allOf": [schema],
+    });
+    let validator = jsonschema::draft202012::new(&root).unwrap();
+    validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn the_daemons_real_answers_fit_the_documented_schemas() {
+    let dir = TempDir::new("openapi-answers");
+    let d = Daemon::start(&dir.join("data"), Some(QUIET));
+    let api = d.api();
+    let mut c = Conformance {
+        api: api.clone(),
+        doc: document_json(),
+        checked: Vec::new(),
+    };
+
+    c.check("GET", "/health", &api.request("GET", "/health").send());
+    c.check("GET", "/", &api.request("GET", "/").send());
+    c.check("GET", "/", &api.request("GET", "/?token=wrong").send());
+    let sign_in = format!("/?token={}", api.token);
+    c.check("GET", "/", &api.request("GET", &sign_in).send());
+    c.check(
+        "GET",
+        "/assets/{name}",
+        &api.request("GET", "/assets/app.js").send(),
+    );
+    c.check(
+        "GET",
+        "/assets/{name}",
+        &api.request("GET", "/assets/nope.js").send(),
+    );
+    c.get("/metrics", "/metrics");
+    c.get("/openapi.json", "/openapi.json");
+
+    // The door's refusals.
+    c.check("GET", "/sessions", &api.request("GET", "/sessions").send());
+    let r = api.authed("GET", "/sessions").header("Host", "evil.test");
+    c.check("GET", "/sessions", &r.send());
+    let r = api.authed("POST", "/sessions").json(r#"{"prompt": "x"}"#);
+    c.check(
+        "POST",
+        "/sessions",
+        &r.header("Origin", "http://evil.test").send(),
+    );
+    let r = api
+        .authed("POST", "/sessions")
+        .body(r#"{"prompt": "x"}"#, "text/plain");
+    c.check("POST", "/sessions", &r.send());
+
+    // A session's life.
+    let spawned = api
+        .authed("POST", "/sessions")
+        .json(r#"{"issue": "42", "prompt": "echo agent-up; sleep 30"}"#)
+        .send();
+    c.check("POST", "/sessions", &spawned);
+    let id = serde_json::from_str::<Value>(&spawned.body).unwrap()["session"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let at = |rest: &str| format!("/sessions/{id}{rest}");
+    c.post("/sessions", "/sessions", r#"{"prompt": "x", "colour": 1}"#);
+    c.post("/sessions", "/sessions", "{");
+    c.post(
+        "/sessions",
+        "/sessions",
+        r#"{"project": "nope", "prompt": "x"}"#,
+    );
+    c.get("/sessions", "/sessions");
+    c.get("/sessions/{id}", &at(""));
+    c.get("/sessions/{id}", "/sessions/nope-9");
+    let activity = "/sessions/{id}/activity";
+    c.post(activity, &at("/activity"), r#"{"state": "waiting_input"}"#);
+    c.post(activity, &at("/activity"), r#"{"state": "dreaming"}"#);
+    c.post(
+        activity,
+        "/sessions/nope-9/activity",
+        r#"{"state": "active"}"#,
+    );
+    let view = api.authed("GET", &at("")).send().body;
+    c.post(
+        "/sessions/{id}/send",
+        &at("/send"),
+        r#"{"message": "hello"}"#,
+    );
+    c.post(
+        "/sessions/{id}/send",
+        "/sessions/nope-9/send",
+        r#"{"message": "hello"}"#,
+    );
+    assert!(support::wait_until(
+        std::time::Duration::from_secs(10),
+        || {
+            api.authed("GET", &at("/output"))
+                .send()
+                .body
+                .contains("agent-up")
+        }
+    ));
+    c.get("/sessions/{id}/output", &at("/output?lines=5"));
+    c.get("/sessions/{id}/output", &at("/output?lines=many"));
+    c.get("/sessions/{id}/timeline", &at("/timeline"));
+    c.get("/sessions/{id}/timeline", &at("/timeline?colour=1"));
+    c.get("/sessions/{id}/timeline", "/sessions/nope-9/timeline");
+    c.post("/sessions/{id}/archive", &at("/archive"), "");
+    c.post("/sessions/{id}/restore", &at("/restore"), "");
+    c.post("/sessions/{id}/kill", &at("/kill"), "");
+    c.post("/sessions/{id}/kill", "/sessions/nope-9/kill", "");
+    c.get("/sessions/{id}/output", &at("/output"));
+    c.post(
+        "/projects/{project}/cleanup",
+        "/projects/default/cleanup",
+        "",
+    );
+    c.post("/projects/{project}/cleanup", "/projects/nope/cleanup", "");
+    c.post("/sessions/{id}/archive", &at("/archive"), "");
+    c.post("/sessions/{id}/restore", "/sessions/nope-9/restore", "");
+
+    // The check can fail: a session whose status is not a display word does not fit.
+    let mut bad: Value = serde_json::from_str(&view).unwrap();
+    assert!(misfits(
+        &c.doc,
+        &serde_json::json!({"$ref": "#/components/schemas/SessionView"}),
+        &bad
+    )
+    .is_empty());
+    bad["status"] = "napping".into();
+    bad["lifecycle"]["pr"]["number"] = "seventeen".into();
+    assert_eq!(
+        misfits(
+            &c.doc,
+            &serde_json::json!({"$ref": "#/components/schemas/SessionView"}),
+            &bad
+        )
+        .len(),
+        2
+    );
+    c.post("/shutdown", "/shutdown", "");
+
+    let statuses: BTreeSet<&str> = c
+        .checked
+        .iter()
+        .filter_map(|s| s.rsplit(' ').next())
+        .collect();
+    for expected in [
+        "200", "303", "400", "401", "403", "404", "409", "415", "421", "422",
+    ] {
+        assert!(
+            statuses.contains(expected),
+            "no {expected} among {:?}",
+            c.checked
+        );
+    }
+    assert!(d.stop());
+}

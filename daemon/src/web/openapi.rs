@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use utoipa::openapi::path::{HttpMethod, Operation};
-use utoipa::openapi::schema::{AllOf, Object, Schema, Type};
+use utoipa::openapi::schema::{AllOf, Object, OneOf, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr, Response as DocResponse, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -87,7 +87,8 @@ impl Modify for Door {
     }
 }
 
-/// The door's answers an operation can get before its handler runs.
+/// The answers an operation can get before its handler runs: the door's
+/// refusals, and for a JSON body, the body's rejection.
 fn add_refusals(op: &mut Operation, post: bool) {
     let public = op
         .security
@@ -103,12 +104,28 @@ fn add_refusals(op: &mut Operation, post: bool) {
     if post {
         refusals.push(("415", "Not `Content-Type: application/json`"));
     }
-    for (code, why) in refusals {
-        op.responses
-            .responses
-            .entry(code.to_owned())
-            .or_insert_with(|| refusal(why));
+    if op.request_body.is_some() {
+        refusals.push(("400", "The body is not JSON"));
+        refusals.push((
+            "422",
+            "The body does not fit its schema (an unknown, missing or mistyped field); nothing changed",
+        ));
     }
+    for (code, why) in refusals {
+        let answers = &mut op.responses.responses;
+        match answers.get_mut(code) {
+            None => {
+                answers.insert(code.to_owned(), refusal(why));
+            }
+            Some(RefOr::T(answer)) => or_refusal(answer, why),
+            Some(RefOr::Ref(_)) => {}
+        }
+    }
+}
+
+/// The JSON error body as a schema.
+fn error_schema() -> RefOr<Schema> {
+    RefOr::Ref(utoipa::openapi::Ref::from_schema_name(ErrorBody::name()))
 }
 
 fn refusal(why: &str) -> RefOr<DocResponse> {
@@ -116,13 +133,26 @@ fn refusal(why: &str) -> RefOr<DocResponse> {
         .description(why)
         .content(
             "application/json",
-            ContentBuilder::new()
-                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                    ErrorBody::name(),
-                ))))
-                .build(),
+            ContentBuilder::new().schema(Some(error_schema())).build(),
         )
         .into()
+}
+
+/// An answer the handler documents that a refusal can also take the place
+/// of (a spawn's 422: rolled back, or a body that does not fit): either body.
+fn or_refusal(answer: &mut DocResponse, why: &str) {
+    let Some(content) = answer.content.get_mut("application/json") else {
+        return;
+    };
+    match content.schema.take() {
+        Some(own) if own != error_schema() => {
+            let mut either = OneOf::new();
+            either.items = vec![own, error_schema()];
+            content.schema = Some(RefOr::T(Schema::OneOf(either)));
+            answer.description = format!("{}. Or: {why}", answer.description);
+        }
+        own => content.schema = own,
+    }
 }
 
 /// The whole document: the frame and every route.

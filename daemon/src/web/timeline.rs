@@ -35,8 +35,8 @@ pub struct TimelineEntry {
 #[schema(examples(json!({
     "session": "default-1",
     "entries": [
-        {"at": 1764866400000_u64, "kind": "activity", "text": "hook reported activity: waiting_input", "decided": true},
-        {"at": 1764866100000_u64, "kind": "seed", "text": "spawned for issue 42 on branch ao/default-1", "decided": true}
+        {"at": 1764866400000_u64, "kind": "activity", "text": "activity: waiting_input (from hook)", "decided": true},
+        {"at": 1764866100000_u64, "kind": "seed", "text": "created: worker session of project default, issue 42, branch ao/default-1", "decided": true}
     ],
     "truncated": false
 })))]
