@@ -4,7 +4,8 @@
 //! without a reload, attention comes first, send, kill and restore work
 //! from a session's page, the token flow off loopback keeps the token for
 //! the tab only, a hostile page on another loopback port can neither read
-//! nor write, and 500 sessions stay responsive (the figures are printed and
+//! nor write, a pull request shows its number, link, CI and review state
+//! (from a fake GitHub), and 500 sessions stay responsive (the figures are printed and
 //! written to `target/tmp/browser/figures.txt`). Screenshots land in
 //! `target/tmp/browser/`.
 //!
@@ -15,6 +16,9 @@
 
 #[path = "support/daemon.rs"]
 mod support;
+
+#[path = "support/fake_github.rs"]
+mod fake_github;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
@@ -623,6 +627,108 @@ fn five_hundred_sessions_render_and_update_quickly() {
         assert!(to_table < Duration::from_secs(10), "{figures}");
         assert!(one_change < Duration::from_secs(2), "{figures}");
         assert!(burst_seen < Duration::from_secs(10), "{figures}");
+        b.close().await;
+    });
+}
+
+/// The text of a session row's cell `i` (0: id, 1: status, ... 3: PR, 4: CI / review).
+fn cell_text(id: &str, i: usize) -> String {
+    format!("document.querySelector('#sessions tr[data-id=\"{id}\"]').cells[{i}].textContent")
+}
+
+#[test]
+fn pull_requests_show_their_number_link_ci_and_review_state() {
+    use fake_github::{FakeCheckRun, FakeGitHub, FakePr, FakeReview};
+    with_browser("prs", |b| async move {
+        let github = FakeGitHub::start().await;
+        let mut failing = FakePr::open("acme/app", 17, "ao/app-1");
+        failing
+            .check_runs
+            .push(FakeCheckRun::completed(1, "test", "failure"));
+        github.with(|w| {
+            w.job_logs.insert(1, "error: a test failed\n".to_owned());
+        });
+        github.add_pr(failing);
+        let mut approved = FakePr::open("acme/app", 18, "ao/app-2");
+        approved
+            .check_runs
+            .push(FakeCheckRun::completed(2, "test", "success"));
+        approved.reviews.push(FakeReview::new("alice", "APPROVED"));
+        github.add_pr(approved);
+
+        let dir = TempDir::new("browser-prs");
+        let config = format!(
+            "thresholds:\n  reaper_interval: 1h\n  scm_interval: 300ms\n  tick_interval: 1h\n\
+             projects:\n  app:\n    github: acme/app\n    agent: {{launch: \"sh -c {{prompt}}\"}}\n\
+             \x20 docs:\n    agent: {{launch: \"sh -c {{prompt}}\"}}\n\
+             github:\n  token: test-token\n  api_base: {}\n",
+            github.base()
+        );
+        let d = Daemon::start(&dir.join("data"), Some(&config));
+        let api = d.api();
+        let [app1, app2, app3] = ["app", "app", "app"].map(|p| spawn_in(&api, p, "sleep 600"));
+        let [docs1, docs2] = ["docs", "docs"].map(|p| spawn_in(&api, p, "sleep 600"));
+        activity(&api, &app3, "waiting_input");
+        activity(&api, &docs1, "active");
+        activity(&api, &app1, "active");
+        activity(&api, &app2, "idle");
+        let s = Duration::from_secs(15);
+
+        b.c()
+            .goto(&format!("{}/?token={}", d.url, d.token()))
+            .await
+            .unwrap();
+        b.must(&format!("{ROWS}.length === 5"), s).await;
+        b.must(&status_is(&app1, "ci_failed"), s).await;
+        b.must(&format!("{}.startsWith('#18')", cell_text(&app2, 3)), s)
+            .await;
+
+        // The failing PR: number and state, a link to it, CI in red.
+        assert_eq!(b.js(&cell_text(&app1, 3)).await, json!("#17 open"));
+        let link = b
+            .js(&format!(
+                "document.querySelector('#sessions tr[data-id=\"{app1}\"]').cells[3].querySelector('a').href"
+            ))
+            .await;
+        assert_eq!(link, json!("https://github.com/acme/app/pull/17"));
+        assert_eq!(b.js(&cell_text(&app1, 4)).await, json!("CI failing"));
+        assert_eq!(
+            b.js(&format!(
+                "document.querySelector('#sessions tr[data-id=\"{app1}\"]').cells[4].className"
+            ))
+            .await,
+            json!("bad")
+        );
+        // The approved one: its review state, as the daemon derived it.
+        let view: Value =
+            serde_json::from_str(&d.authed("GET", &format!("/sessions/{app2}")).send().body)
+                .unwrap();
+        let words = match view["lifecycle"]["pr"]["reason"].as_str().unwrap() {
+            "merge_ready" => "mergeable",
+            "approved" => "approved",
+            other => panic!("an approved PR with green CI is {other}"),
+        };
+        assert_eq!(b.js(&cell_text(&app2, 4)).await, json!(words));
+        // No PR, and silent hooks, are visible too.
+        assert_eq!(b.js(&cell_text(&docs1, 3)).await, json!("-"));
+        assert_eq!(
+            b.js(&cell_text(&docs2, 2)).await,
+            json!("none (hooks silent)")
+        );
+        // Attention first: the project with sessions waiting for a person,
+        // and in it, needs_input before ci_failed before the rest.
+        let groups = b
+            .js("Array.from(document.querySelectorAll('#sessions tbody')).map(t => t.dataset.project)")
+            .await;
+        assert_eq!(groups, json!(["app", "docs"]));
+        let order = b
+            .js("Array.from(document.querySelectorAll('#sessions tbody[data-project=app] tr[data-id]')).map(r => r.dataset.id)")
+            .await;
+        assert_eq!(order, json!([app3, app1, app2]));
+        // Just the table (the README shows this one).
+        b.c().set_window_size(1400, 440).await.unwrap();
+        let shot = b.screenshot("prs.png").await;
+        eprintln!("screenshot: {}", shot.display());
         b.close().await;
     });
 }
