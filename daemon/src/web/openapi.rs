@@ -201,22 +201,28 @@ fn merge_flattened(schemas: &mut BTreeMap<String, RefOr<Schema>>) {
     }
 }
 
-/// The document as served (built once).
-static DOCUMENT: LazyLock<String> =
-    LazyLock::new(|| document().to_pretty_json().unwrap_or_default());
+/// The document as served (built once), or why it cannot be.
+static DOCUMENT: LazyLock<Result<String, String>> =
+    LazyLock::new(|| document().to_pretty_json().map_err(|e| e.to_string()));
 
 /// `GET /openapi.json`: this API's OpenAPI 3.1 document.
 #[utoipa::path(get, path = "/openapi.json", tag = "meta",
     responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object, content_type = "application/json")))]
 pub async fn document_json() -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        DOCUMENT.as_str(),
-    )
-        .into_response()
+    match &*DOCUMENT {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            text.as_str(),
+        )
+            .into_response(),
+        Err(e) => crate::api::error(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot write the OpenAPI document: {e}"),
+        ),
+    }
 }
 
 /// A session as `GET /sessions/{id}` shows it: the documented example.
