@@ -24,6 +24,19 @@ pub(crate) fn expected_list(names: &[&str]) -> String {
     shown.join(", ")
 }
 
+/// A wire enum's OpenAPI schema: a string that is one of its words.
+#[cfg(feature = "openapi")]
+pub fn word_schema(
+    kind: &str,
+    names: &[&str],
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(format!("A {kind}.")))
+        .enum_values(Some(names.iter().copied()))
+        .into()
+}
+
 /// Implemented by every wire enum so generic code (tables, fuzzers) can enumerate it.
 pub trait WireEnum: Copy + Eq + Ord + fmt::Debug + 'static {
     /// Every variant, in declaration order.
@@ -86,6 +99,16 @@ macro_rules! wire_enum {
                 s.serialize_str(self.as_str())
             }
         }
+
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                $crate::wire::word_schema($kind, Self::NAMES)
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::ToSchema for $name {}
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -1,28 +1,32 @@
 //! The HTTP API (JSON): sessions, operations, activity ingest, health,
-//! Prometheus metrics, a server-sent event stream and a small index page.
+//! Prometheus metrics, a server-sent event stream, and the dashboard
+//! (`crate::web`).
 //! Every request first passes the door (`crate::guard`): host allowlist,
 //! cross-site write rules and a credential on everything but `/` and
-//! `/health`.
+//! `/health`. Each route is registered with its OpenAPI description
+//! ([`routes`]), so the router and `/openapi.json` cannot disagree.
 
 use crate::config::DEFAULT_PROJECT;
 use crate::driver::{DriverError, Metrics, Shared};
 use crate::event_log::{EventLog, Resume, Stamped};
-use crate::guard::{door, Guard, Principal, COOKIE};
+use crate::guard::{door, Guard};
 use crate::store::Archived;
 use ao_core::domain::*;
 use ao_core::journal::JournalEntry;
 use ao_core::lcm::{ActivitySignal, Event};
 use ao_core::sm::{self, OpId, OpResult};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Query, State};
+use axum::extract::{FromRequest, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::watch;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// What the API's handlers share.
 #[derive(Clone)]
@@ -37,22 +41,33 @@ pub struct ApiState {
     pub event_log: Arc<EventLog>,
 }
 
+/// Every route with its OpenAPI description: the router and the document
+/// are both made from this one list, so a route cannot go undocumented.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(crate::web::openapi::ApiDoc::openapi())
+        .routes(routes!(crate::web::index))
+        .routes(routes!(crate::web::assets::asset))
+        .routes(routes!(crate::web::openapi::document_json))
+        .routes(routes!(health))
+        .routes(routes!(metrics))
+        .routes(routes!(list, spawn))
+        .routes(routes!(get_one))
+        .routes(routes!(kill))
+        .routes(routes!(restore))
+        .routes(routes!(send))
+        .routes(routes!(activity))
+        .routes(routes!(archive))
+        .routes(routes!(crate::web::timeline))
+        .routes(routes!(crate::web::output))
+        .routes(routes!(cleanup))
+        .routes(routes!(events))
+        .routes(routes!(shutdown))
+}
+
 /// The router, behind the door (unknown routes included).
 pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/health", get(health))
-        .route("/metrics", get(metrics))
-        .route("/sessions", get(list).post(spawn))
-        .route("/sessions/{id}", get(get_one))
-        .route("/sessions/{id}/kill", post(kill))
-        .route("/sessions/{id}/restore", post(restore))
-        .route("/sessions/{id}/send", post(send))
-        .route("/sessions/{id}/activity", post(activity))
-        .route("/sessions/{id}/archive", post(archive))
-        .route("/projects/{project}/cleanup", post(cleanup))
-        .route("/events", get(events))
-        .route("/shutdown", post(shutdown))
+    let (routes, _) = routes().split_for_parts();
+    routes
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(axum::middleware::from_fn_with_state(
             state.guard.clone(),
@@ -80,67 +95,58 @@ where
     }
 }
 
-/// `/?token=…` (the link the daemon prints) trades the token for the cookie.
-#[derive(Deserialize)]
-struct SignIn {
-    token: Option<String>,
-}
-
-async fn index(
-    State(state): State<ApiState>,
-    Query(q): Query<SignIn>,
-    principal: Option<axum::Extension<Principal>>,
-) -> Response {
-    let secret = state.guard.secret();
-    if let Some(token) = q.token {
-        if !secret.is_token(&token) {
-            return error(StatusCode::UNAUTHORIZED, "wrong token");
-        }
-        let cookie = format!(
-            "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
-            secret.cookie_value()
-        );
-        return (
-            StatusCode::SEE_OTHER,
-            [
-                (header::LOCATION, "/".to_owned()),
-                (header::SET_COOKIE, cookie),
-            ],
-        )
-            .into_response();
-    }
-    let signed_in = matches!(principal, Some(axum::Extension(Principal::User)));
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        index_page(signed_in),
-    )
-        .into_response()
-}
-
-/// The index: what each endpoint is (the dashboard builds on this page).
-fn index_page(signed_in: bool) -> String {
-    let who = if signed_in {
-        "You are signed in: the links below work in this browser."
-    } else {
-        "You are not signed in: open the link the daemon printed when it started \
-         (<code>http://127.0.0.1:PORT/?token=…</code>); the links below need it."
-    };
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ao</title></head>\n\
-         <body>\n<h1>ao daemon</h1>\n<p>{who}</p>\n<ul>\n\
-         <li><a href=\"/sessions\">/sessions</a>: every session with its status (JSON)</li>\n\
-         <li><a href=\"/events\">/events</a>: live status changes (server-sent events)</li>\n\
-         <li><a href=\"/metrics\">/metrics</a>: counters (Prometheus text format)</li>\n\
-         <li><a href=\"/health\">/health</a>: liveness (no sign-in needed)</li>\n\
-         </ul>\n</body></html>\n"
-    )
-}
-
 /// A JSON error body.
-#[derive(Serialize)]
-struct ErrorBody {
-    error: String,
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+#[schema(examples(json!({"error": "no such session `default-7`"})))]
+pub struct ErrorBody {
+    /// What went wrong and, where there is one, what to do about it.
+    pub error: String,
 }
+
+/// `GET /health`'s answer.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+#[schema(examples(json!({"status": "ok", "sessions": 3})))]
+pub struct Health {
+    /// Always `ok` when the daemon answers.
+    pub status: String,
+    /// How many sessions the store holds.
+    pub sessions: usize,
+}
+
+/// `POST /sessions/{id}/archive`'s answer.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+#[schema(examples(json!({"archived": "default-1"})))]
+pub struct ArchivedBody {
+    /// The session, now out of the store.
+    pub archived: SessionId,
+}
+
+/// `POST /sessions/{id}/send`'s answer.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+#[schema(examples(json!({"delivered": true})))]
+pub struct Delivered {
+    /// The message reached the agent's input.
+    pub delivered: bool,
+}
+
+/// `POST /sessions/{id}/activity`'s answer.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+#[schema(examples(json!({"fed": "written"})))]
+pub struct FedBody {
+    /// What the signal achieved: a write, or nothing changed.
+    pub fed: crate::driver::Fed,
+}
+
+/// `POST /shutdown`'s answer.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+#[schema(examples(json!({"shutting_down": true})))]
+pub struct ShuttingDown {
+    /// The daemon is stopping.
+    pub shutting_down: bool,
+}
+
+/// The `id` path parameter.
+const SESSION_ID: &str = "The session id, e.g. `default-1`.";
 
 /// A JSON error answer: `{"error": message}`.
 pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -164,7 +170,8 @@ fn driver_error(e: DriverError) -> Response {
 }
 
 /// A record with its derived display status.
-#[derive(Serialize, Deserialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug, ToSchema)]
+#[schema(examples(crate::web::openapi::session_view_example))]
 pub struct SessionView {
     /// Derived on read, never stored.
     pub status: DisplayStatus,
@@ -180,6 +187,13 @@ pub struct SessionView {
     /// The file the agent's output goes to, when its runtime keeps one.
     #[serde(default)]
     pub output_log: Option<String>,
+    /// The command that attaches a terminal to the agent (tmux runtimes), as
+    /// a program and its arguments.
+    #[serde(default)]
+    pub attach: Option<Vec<String>>,
+    /// [`Self::attach`] as one shell line, for people to copy.
+    #[serde(default)]
+    pub attach_command: Option<String>,
     /// The canonical record.
     #[serde(flatten)]
     pub record: SessionRecord,
@@ -193,6 +207,8 @@ impl From<SessionRecord> for SessionView {
             cleaned: is_cleaned(&record),
             status_since: None,
             output_log: None,
+            attach: None,
+            attach_command: None,
             record,
         }
     }
@@ -218,10 +234,15 @@ async fn views(
         .into_iter()
         .map(|r| {
             let at = since.get(&r.id).copied();
-            let log = state.shared.adapters.output_log(&r);
+            let adapters = &state.shared.adapters;
+            let log = adapters.output_log(&r);
+            let attach = adapters.attach_argv(&r);
+            let attach_command = adapters.attach_command(&r);
             let mut v = SessionView::from(r);
             v.status_since = at;
             v.output_log = log.map(|p| p.display().to_string());
+            v.attach = attach;
+            v.attach_command = attach_command;
             v
         })
         .collect())
@@ -257,13 +278,21 @@ async fn next_op(state: &ApiState) -> Result<OpId, Response> {
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
+#[utoipa::path(get, path = "/health", tag = "meta", security(()),
+    responses((status = 200, description = "The daemon is up", body = Health)))]
 async fn health(State(state): State<ApiState>) -> Response {
     match records(&state).await {
-        Ok(r) => Json(serde_json::json!({"status": "ok", "sessions": r.len()})).into_response(),
+        Ok(r) => Json(Health {
+            status: "ok".to_owned(),
+            sessions: r.len(),
+        })
+        .into_response(),
         Err(e) => e,
     }
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses((status = 200, description = "Prometheus text exposition: operation and send counters, sessions by display status", body = String, content_type = "text/plain; version=0.0.4")))]
 async fn metrics(State(state): State<ApiState>) -> Response {
     let all = match records(&state).await {
         Ok(r) => r,
@@ -283,6 +312,8 @@ async fn metrics(State(state): State<ApiState>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(get, path = "/sessions", tag = "sessions",
+    responses((status = 200, description = "Every session (finished ones included), each with its display status", body = Vec<SessionView>)))]
 async fn list(State(state): State<ApiState>) -> Response {
     let all = match records(&state).await {
         Ok(r) => r,
@@ -294,6 +325,12 @@ async fn list(State(state): State<ApiState>) -> Response {
     }
 }
 
+#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = SESSION_ID)),
+    responses(
+        (status = 200, description = "The session", body = SessionView),
+        (status = 404, description = "No such session", body = ErrorBody),
+    ))]
 async fn get_one(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
     let rec = match record(&state, &SessionId(id.clone())).await {
         Ok(Some(r)) => r,
@@ -310,6 +347,13 @@ async fn get_one(State(state): State<ApiState>, Path(id): Path<String>) -> Respo
 }
 
 /// `ao rm`: archives a cleaned session (refused, with what to do, otherwise).
+#[utoipa::path(post, path = "/sessions/{id}/archive", tag = "sessions",
+    params(("id" = String, Path, description = SESSION_ID)),
+    responses(
+        (status = 200, description = "Archived: the record left the store", body = ArchivedBody),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 409, description = "Not cleaned yet; the message says what to run first", body = ErrorBody),
+    ))]
 async fn archive(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
     let shared = state.shared.clone();
     let session = SessionId(id);
@@ -328,7 +372,7 @@ async fn archive(State(state): State<ApiState>, Path(id): Path<String>) -> Respo
             }) {
                 tracing::error!("journal append failed: {e}");
             }
-            Json(serde_json::json!({"archived": session})).into_response()
+            Json(ArchivedBody { archived: session }).into_response()
         }
         Archived::Missing => error(
             StatusCode::NOT_FOUND,
@@ -358,7 +402,8 @@ fn not_cleaned(rec: &SessionRecord) -> String {
 }
 
 /// A spawn request.
-#[derive(Deserialize, Serialize, Debug, Clone)]
+#[derive(Deserialize, Serialize, Debug, Clone, ToSchema)]
+#[schema(examples(json!({"project": "default", "issue": "42", "prompt": "Fix the flaky login test"})))]
 #[serde(deny_unknown_fields)]
 pub struct SpawnBody {
     /// Project (default `default`).
@@ -381,7 +426,8 @@ pub struct SpawnBody {
 }
 
 /// An operation's outcome.
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone, ToSchema)]
+#[schema(examples(json!({"session": "default-1", "ok": true, "summary": "spawned default-1", "result": {"spawned": {"session": "default-1"}}})))]
 pub struct OpResponse {
     /// The session (for a spawn: the new id).
     pub session: Option<String>,
@@ -408,6 +454,13 @@ fn op_response(session: Option<&SessionId>, result: OpResult) -> Response {
     (status, Json(body)).into_response()
 }
 
+#[utoipa::path(post, path = "/sessions", tag = "operations", request_body = SpawnBody,
+    responses(
+        (status = 200, description = "Spawned", body = OpResponse),
+        (status = 400, description = "A bad request (unknown field, unknown project, ...); nothing changed", body = ErrorBody),
+        (status = 422, description = "Failed and rolled back; `result` says what became of each resource", body = OpResponse),
+        (status = 503, description = "The daemon is shutting down", body = ErrorBody),
+    ))]
 async fn spawn(State(state): State<ApiState>, Body(body): Body<SpawnBody>) -> Response {
     let shared = &state.shared;
     let project = ProjectId(
@@ -471,6 +524,13 @@ async fn spawn(State(state): State<ApiState>, Body(body): Body<SpawnBody>) -> Re
     }
 }
 
+#[utoipa::path(post, path = "/sessions/{id}/kill", tag = "operations",
+    params(("id" = String, Path, description = SESSION_ID)),
+    responses(
+        (status = 200, description = "Killed; `result` says what was freed", body = OpResponse),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 422, description = "Failed and rolled back", body = OpResponse),
+    ))]
 async fn kill(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
     let id = SessionId(id);
     let rec = match record(&state, &id).await {
@@ -493,6 +553,14 @@ async fn kill(State(state): State<ApiState>, Path(id): Path<String>) -> Response
     }
 }
 
+#[utoipa::path(post, path = "/sessions/{id}/restore", tag = "operations",
+    params(("id" = String, Path, description = SESSION_ID)),
+    responses(
+        (status = 200, description = "Restored (resumed or relaunched)", body = OpResponse),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 409, description = "Not finished; the message says what to do", body = ErrorBody),
+        (status = 422, description = "Failed and rolled back", body = OpResponse),
+    ))]
 async fn restore(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
     let shared = &state.shared;
     let id = SessionId(id);
@@ -550,6 +618,12 @@ async fn restore(State(state): State<ApiState>, Path(id): Path<String>) -> Respo
     }
 }
 
+#[utoipa::path(post, path = "/projects/{project}/cleanup", tag = "operations",
+    params(("project" = String, Path, description = "The project id, e.g. `default`.")),
+    responses(
+        (status = 200, description = "Cleaned; `result` lists what was reclaimed and what was left, with why", body = OpResponse),
+        (status = 400, description = "Unknown project", body = ErrorBody),
+    ))]
 async fn cleanup(State(state): State<ApiState>, Path(project): Path<String>) -> Response {
     let all = match records(&state).await {
         Ok(r) => r,
@@ -576,13 +650,21 @@ async fn cleanup(State(state): State<ApiState>, Path(project): Path<String>) -> 
 }
 
 /// A message from the human to the agent.
-#[derive(Deserialize, Serialize, Debug, Clone)]
+#[derive(Deserialize, Serialize, Debug, Clone, ToSchema)]
+#[schema(examples(json!({"message": "Please rebase on main"})))]
 #[serde(deny_unknown_fields)]
 pub struct SendBody {
     /// The text.
     pub message: String,
 }
 
+#[utoipa::path(post, path = "/sessions/{id}/send", tag = "sessions", request_body = SendBody,
+    params(("id" = String, Path, description = SESSION_ID)),
+    responses(
+        (status = 200, description = "Delivered to the agent's input", body = Delivered),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 502, description = "The runtime refused the message", body = ErrorBody),
+    ))]
 async fn send(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -597,7 +679,7 @@ async fn send(
     match state.shared.adapters.send(&rec, &body.message).await {
         Ok(()) => {
             Metrics::inc(&state.shared.metrics.sends);
-            Json(serde_json::json!({"delivered": true})).into_response()
+            Json(Delivered { delivered: true }).into_response()
         }
         Err(e) => {
             Metrics::inc(&state.shared.metrics.send_failures);
@@ -607,7 +689,8 @@ async fn send(
 }
 
 /// An activity signal from an agent's hook.
-#[derive(Deserialize, Serialize, Debug, Clone)]
+#[derive(Deserialize, Serialize, Debug, Clone, ToSchema)]
+#[schema(examples(json!({"state": "waiting_input"})))]
 #[serde(deny_unknown_fields)]
 pub struct ActivityBody {
     /// What the agent is doing.
@@ -620,6 +703,13 @@ pub struct ActivityBody {
     pub source: Option<ActivitySource>,
 }
 
+#[utoipa::path(post, path = "/sessions/{id}/activity", tag = "sessions", request_body = ActivityBody,
+    params(("id" = String, Path, description = SESSION_ID)),
+    responses(
+        (status = 200, description = "Fed to the session's core", body = FedBody),
+        (status = 404, description = "No such session", body = ErrorBody),
+    ),
+    security(("token" = []), ("cookie" = []), ("hook" = [])))]
 async fn activity(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -635,7 +725,7 @@ async fn activity(
         .feed(&SessionId(id), Event::Activity(signal))
         .await
     {
-        Ok(fed) => Json(serde_json::json!({"fed": fed})).into_response(),
+        Ok(fed) => Json(FedBody { fed }).into_response(),
         Err(e) => driver_error(e),
     }
 }
@@ -643,6 +733,9 @@ async fn activity(
 /// The event stream: a snapshot of every session first (or, with
 /// `Last-Event-ID`, the events missed since — or a `gap` event saying why
 /// not, then the snapshot), then each change as it happens, each with its id.
+#[utoipa::path(get, path = "/events", tag = "events",
+    params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id: the missed events, or a `gap` event and a fresh snapshot")),
+    responses((status = 200, description = "Server-sent events. `snapshot`: every session (a JSON array of `SessionView`), first and after a gap; `session`: one change (a `SessionEvent`); `gap`: events were missed (an `ErrorBody` saying why), a snapshot follows", body = String, content_type = "text/event-stream")))]
 async fn events(State(state): State<ApiState>, headers: axum::http::HeaderMap) -> Response {
     let last = headers
         .get("last-event-id")
@@ -746,7 +839,12 @@ mod tokio_stream_lite {
     }
 }
 
+#[utoipa::path(post, path = "/shutdown", tag = "meta",
+    responses((status = 200, description = "The daemon stops", body = ShuttingDown)))]
 async fn shutdown(State(state): State<ApiState>) -> Response {
     let _ = state.shutdown.send(true);
-    Json(serde_json::json!({"shutting_down": true})).into_response()
+    Json(ShuttingDown {
+        shutting_down: true,
+    })
+    .into_response()
 }

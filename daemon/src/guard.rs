@@ -181,7 +181,7 @@ impl Guard {
             return Err(Refusal::NotJson);
         }
         let principal = self.principal(headers);
-        if method == Method::GET && matches!(path, "/" | "/health") {
+        if method == Method::GET && is_public(path) {
             return Ok(principal.ok().flatten());
         }
         match principal {
@@ -265,6 +265,12 @@ fn hook_path_session(path: &str) -> Option<SessionId> {
         .decode_utf8()
         .ok()?;
     (!id.contains('/')).then(|| SessionId(id.into_owned()))
+}
+
+/// What anyone who reaches the daemon may read: liveness, and the
+/// dashboard's page and files (they hold no data; the API behind them does).
+fn is_public(path: &str) -> bool {
+    matches!(path, "/" | "/health") || path.starts_with("/assets/")
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

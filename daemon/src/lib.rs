@@ -21,5 +21,6 @@ pub mod server;
 pub mod spool;
 pub mod store;
 pub mod token;
+pub mod web;
 pub mod workspace;
 pub mod writer;

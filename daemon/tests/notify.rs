@@ -1,6 +1,10 @@
 //! Notifiers: the webhook against a local receiver (exact JSON, retries on
 //! 5xx/429/timeouts, none on other 4xx, giving up after max attempts), the
-//! log notifier, and routing by priority from the config section.
+//! log notifier, and routing by priority from the config section; Slack
+//! against a fake that checks messages as Slack does, and the desktop
+//! notifier against fake `notify-send` and `osascript` tools.
+
+#![allow(clippy::unwrap_used)]
 
 use ao_core::domain::{Priority, ProjectId, ReactionKey, SessionId};
 use ao_core::lcm::{Notification, NotificationKind};
@@ -459,4 +463,189 @@ fn the_notifier_section_rejects_unknown_fields_and_kinds() {
         err.to_string().starts_with("notifiers.channels.h: "),
         "{err}"
     );
+}
+
+// ---------------------------------------------------------------- Slack and desktop
+
+#[path = "support/slack.rs"]
+mod slack;
+
+use ao_core::domain::DisplayStatus;
+use ao_daemon::notify::desktop::{DesktopNotifier, Tool};
+use ao_daemon::notify::About;
+
+fn about_pr() -> About {
+    About {
+        status: Some(DisplayStatus::CiFailed),
+        pr_number: Some(12),
+        pr_url: Some("https://github.com/me/app/pull/12".to_owned()),
+    }
+}
+
+#[tokio::test]
+async fn slack_gets_a_message_slack_accepts_with_session_status_pr_link_and_reason() {
+    let fake = slack::FakeSlack::start();
+    let hook = WebhookNotifier::slack(&fast(&fake.url)).expect("valid");
+    let mut n = note(Priority::Urgent);
+    n.message = "CI fails: <error> & more\nthe full log follows".to_owned();
+    let attempts = hook
+        .deliver_about(&n, &about_pr())
+        .await
+        .expect("delivered");
+    assert_eq!(attempts, 1);
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 1);
+    let (status, answer, body) = &seen[0];
+    assert_eq!((*status, answer.as_str()), (200, "ok"), "{body}");
+    assert_eq!(
+        body["text"], "ao: app-7 ci_failed: CI fails: &lt;error&gt; &amp; more",
+        "the one-line reason, escaped as Slack asks"
+    );
+    assert_eq!(
+        body["blocks"][0]["text"]["text"],
+        "*app-7* (project app) is *ci_failed*\nCI fails: &lt;error&gt; &amp; more"
+    );
+    assert_eq!(
+        body["blocks"][1]["elements"][0]["text"],
+        "urgent · ci-failed (escalated) · <https://github.com/me/app/pull/12|PR #12>"
+    );
+}
+
+#[tokio::test]
+async fn slack_and_desktop_channels_come_from_the_config_and_are_routed() {
+    let fake = slack::FakeSlack::start();
+    let yaml = format!(
+        "channels:\n  team: {{kind: slack, url: \"{}\"}}\n  screen: {{kind: desktop}}\nroutes:\n  urgent: [team, screen]\n  info: []\n",
+        fake.url
+    );
+    let config: NotifyConfig = serde_yaml::from_str(&yaml).expect("parses");
+    let notifiers = Notifiers::from_config(&config).expect("valid");
+    assert_eq!(notifiers.routed(Priority::Urgent), ["team", "screen"]);
+    notifiers
+        .notify_about(&note(Priority::Urgent), &about_pr())
+        .await
+        .expect("delivered (a desktop without its tool is no failure)");
+    notifiers
+        .notify_about(&note(Priority::Info), &about_pr())
+        .await
+        .expect("nothing routed");
+    assert_eq!(fake.seen().len(), 1, "info is not routed to Slack");
+    let bad = serde_yaml::from_str::<NotifyConfig>(
+        "channels:\n  team: {kind: slack, url: \"not a url\"}\n",
+    )
+    .expect("parses");
+    let err = Notifiers::from_config(&bad).expect_err("a bad URL is refused");
+    assert!(err.to_string().contains("notifiers.channels.team"), "{err}");
+}
+
+/// A fake tool on a PATH of its own that records its argv, one argument per
+/// NUL-terminated record, and exits with `code`.
+fn fake_tool(dir: &std::path::Path, name: &str, code: i32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).unwrap();
+    let argv = dir.join(format!("{name}.argv"));
+    let script = format!(
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done >> '{}'\necho 'no display' >&2\nexit {code}\n",
+        argv.display()
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    argv
+}
+
+fn recorded(argv: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(argv)
+        .unwrap_or_default()
+        .split('\0')
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let d = std::env::temp_dir().join(format!("ao-notify-{name}-{}-{nanos}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[tokio::test]
+async fn the_desktop_notifier_runs_notify_send_with_the_title_body_and_urgency() {
+    let dir = temp("desktop");
+    let argv = fake_tool(&dir, "notify-send", 0);
+    let desk = DesktopNotifier::new(Tool::NotifySend).with_search_path(&dir);
+    desk.notify(&note(Priority::Urgent), &about_pr())
+        .await
+        .expect("shown");
+    assert_eq!(
+        recorded(&argv),
+        [
+            "--app-name=ao",
+            "--urgency=critical",
+            "--",
+            "ao: app-7 ci_failed",
+            "CI still fails after 2 attempts\nPR #12 https://github.com/me/app/pull/12",
+        ]
+    );
+    std::fs::remove_file(&argv).unwrap();
+    desk.notify(&note(Priority::Info), &About::default())
+        .await
+        .expect("shown");
+    let args = recorded(&argv);
+    assert_eq!(args[1], "--urgency=low");
+    assert_eq!(args[3..], ["ao: app-7", "CI still fails after 2 attempts"]);
+
+    // macOS: the text goes to osascript as arguments, never as script.
+    let argv = fake_tool(&dir, "osascript", 0);
+    DesktopNotifier::new(Tool::Osascript)
+        .with_search_path(&dir)
+        .notify(&note(Priority::Urgent), &About::default())
+        .await
+        .expect("shown");
+    let args = recorded(&argv);
+    assert_eq!(
+        args[..6],
+        [
+            "-e",
+            "on run argv",
+            "-e",
+            "display notification (item 2 of argv) with title (item 1 of argv)",
+            "-e",
+            "end run"
+        ]
+    );
+    assert_eq!(args[6..], ["ao: app-7", "CI still fails after 2 attempts"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_missing_desktop_tool_is_a_warning_once_and_a_failing_one_an_error() {
+    let dir = temp("desktop-missing");
+    std::fs::create_dir_all(&dir).unwrap();
+    let desk = DesktopNotifier::new(Tool::NotifySend).with_search_path(&dir);
+    let (out, _guard) = capture();
+    for _ in 0..3 {
+        desk.notify(&note(Priority::Urgent), &About::default())
+            .await
+            .expect("a missing tool is no failure");
+    }
+    let log = out.take();
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warnings.len(), 1, "{log}");
+    assert!(
+        warnings[0].contains("notify-send") && warnings[0].contains("libnotify-bin"),
+        "{log}"
+    );
+
+    fake_tool(&dir, "notify-send", 1);
+    let err = desk
+        .notify(&note(Priority::Urgent), &About::default())
+        .await
+        .expect_err("a tool that fails");
+    assert!(err.to_string().contains("no display"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -72,6 +72,20 @@ impl fmt::Display for Fingerprint {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Fingerprint {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("A fingerprint: 16 hexadecimal digits."))
+            .pattern(Some("^[0-9a-f]{16}$"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Fingerprint {}
+
 impl Serialize for Fingerprint {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

@@ -75,6 +75,7 @@ wire_enum! {
 
 /// Escalation memory for one (session, reaction).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tracker {
     /// Dispatches counted against the budget (failed deliveries are refunded).
@@ -125,12 +126,36 @@ impl ReactionPolicy {
 
 /// The serialized shape: `{mapped: ci-failed, trackers: {ci-failed: {...}}}`.
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(as = ReactionPolicy)
+)]
 #[serde(deny_unknown_fields)]
 struct PolicyWire {
     #[serde(default)]
     mapped: Option<ReactionKey>,
     #[serde(default)]
     trackers: std::collections::BTreeMap<ReactionKey, Tracker>,
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ReactionPolicy {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <PolicyWire as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ReactionPolicy {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <PolicyWire as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 impl Serialize for ReactionPolicy {

@@ -13,6 +13,7 @@ pub const RECORD_VERSION: u32 = 1;
 
 /// The session axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionAxis {
     /// The state.
@@ -23,6 +24,7 @@ pub struct SessionAxis {
 
 /// The PR axis.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PrAxis {
     /// The state.
@@ -42,6 +44,7 @@ pub struct PrAxis {
 
 /// The runtime axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuntimeAxis {
     /// The state.
@@ -52,6 +55,7 @@ pub struct RuntimeAxis {
 
 /// The last accepted activity signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActivityRecord {
     /// What the agent said.
@@ -73,6 +77,7 @@ impl ActivityRecord {
 
 /// Quarantine memory, present only while an ambiguous episode is open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Quarantine {
     /// Consecutive observations with this fingerprint.
@@ -85,6 +90,7 @@ pub struct Quarantine {
 
 /// Every persisted lifecycle axis.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Lifecycle {
     /// Session axis.
@@ -127,6 +133,7 @@ impl Lifecycle {
 
 /// String metadata: handles, the stored prompt, and when spawn completed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Metadata {
     /// Git branch.
@@ -162,6 +169,7 @@ pub struct Metadata {
 
 /// The canonical persisted record of one session.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionRecord {
     /// Record shape version.

@@ -54,6 +54,7 @@ wire_enum! {
 
 /// Why a step did not succeed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Cause {
     /// The action failed with this error.
@@ -79,6 +80,7 @@ impl fmt::Display for Cause {
 
 /// What became of a runtime or workspace.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fate {
     /// The operation had none (no handle, or nothing was created).
@@ -155,6 +157,7 @@ impl fmt::Display for Fate {
 
 /// What became of the record after a failed operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RecordFate {
     /// Not changed: no record was created (spawn), it stayed terminal (restore),
@@ -180,6 +183,7 @@ impl fmt::Display for RecordFate {
 
 /// A failed spawn, restore or kill, after its rollback.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Failure {
     /// Which operation.
@@ -210,6 +214,7 @@ impl fmt::Display for Failure {
 
 /// What a kill freed (SPEC §5: "the result says what was freed").
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct KillReport {
     /// The session, now terminal.
@@ -243,6 +248,7 @@ impl KillReport {
 
 /// What a cleanup reclaimed and what it had to leave.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CleanupReport {
     /// The project.
@@ -257,6 +263,7 @@ pub struct CleanupReport {
 
 /// The final result of an operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum OpResult {
     /// The session was created and its agent started (display `spawning` until it acknowledges).

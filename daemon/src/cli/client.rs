@@ -70,19 +70,37 @@ impl Client {
         if status.is_success() || finished_op {
             return Ok(value);
         }
-        let message = value
-            .get("error")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .unwrap_or_else(|| text.trim().to_owned());
-        let mut message = format!("{message} (HTTP {})", status.as_u16());
-        if status == StatusCode::UNAUTHORIZED {
-            message.push_str(
-                "; the CLI reads the token from <data dir>/token: pass --data-dir (or AO_DATA_DIR) \
-                 for a daemon with another data dir, or --token",
-            );
+        Err(refusal(status, &value, &text))
+    }
+
+    /// Opens a long answer (the event stream): no time limit once it answers;
+    /// `last_event_id` resumes after that event.
+    pub async fn stream(
+        &self,
+        path: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<reqwest::Response, CallError> {
+        let mut req = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .header(reqwest::header::ACCEPT, "text/event-stream");
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
         }
-        Err(CallError::Refused(message))
+        if let Some(id) = last_event_id {
+            req = req.header("Last-Event-ID", id);
+        }
+        let resp = tokio::time::timeout(self.timeout, req.send())
+            .await
+            .map_err(|_| CallError::Unreachable(format!("{} did not answer in time", self.url)))?
+            .map_err(|e| self.unreachable(&e))?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Err(refusal(status, &value, &text))
     }
 
     /// A request that got no answer: a bad URL is the caller's mistake;
@@ -103,4 +121,22 @@ impl Client {
             self.url
         ))
     }
+}
+
+/// The daemon's "no" as an error: its own message, the status, and for a
+/// missing or wrong token where the CLI looks for one.
+fn refusal(status: StatusCode, value: &Value, text: &str) -> CallError {
+    let message = value
+        .get("error")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| text.trim().to_owned());
+    let mut message = format!("{message} (HTTP {})", status.as_u16());
+    if status == StatusCode::UNAUTHORIZED {
+        message.push_str(
+            "; the CLI reads the token from <data dir>/token: pass --data-dir (or AO_DATA_DIR) \
+             for a daemon with another data dir, or --token",
+        );
+    }
+    CallError::Refused(message)
 }

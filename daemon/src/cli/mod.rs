@@ -2,8 +2,11 @@
 //! other command is a thin client of the HTTP API. Human tables by default,
 //! `--json` everywhere.
 
+mod attach;
 mod client;
+mod logs;
 mod show;
+mod watch;
 mod when;
 
 use crate::config::DaemonConfig;
@@ -112,6 +115,38 @@ pub enum Command {
         /// The message.
         message: String,
     },
+    /// Attach this terminal to a session's agent (tmux runtimes).
+    Attach {
+        /// Session id.
+        id: String,
+    },
+    /// Print a session's agent output (tmux pane history, or the process
+    /// runtime's captured output).
+    Logs {
+        /// Session id.
+        id: String,
+        /// Keep printing new output as it comes (Ctrl-C stops).
+        #[arg(long, short = 'f')]
+        follow: bool,
+        /// How many of the last lines to print first.
+        #[arg(long, short = 'n', default_value_t = 100)]
+        lines: usize,
+    },
+    /// A live table of the sessions, redrawn as they change (Ctrl-C stops).
+    Watch {
+        /// Also show cleaned sessions.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Runs an agent's output writer (started by the process runtime).
+    #[command(name = "capture-output", hide = true)]
+    CaptureOutput {
+        /// Bound of one output file in bytes.
+        #[arg(long)]
+        max_bytes: u64,
+        /// The output file.
+        file: PathBuf,
+    },
     /// Called by an agent's hooks.
     Hook {
         /// What the hook reports.
@@ -136,6 +171,15 @@ pub enum Hook {
 
 /// Runs a parsed command line.
 pub fn main(cli: Cli) -> ExitCode {
+    if let Command::CaptureOutput { max_bytes, file } = &cli.command {
+        return match crate::runtime::output::capture(file, *max_bytes, std::io::stdin().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: reading the agent's output: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -179,7 +223,12 @@ async fn run(cli: Cli) -> ExitCode {
     let json = cli.json;
     let empty = || Some(Value::Object(serde_json::Map::new()));
     let result = match &cli.command {
-        Command::Daemon { .. } => return ExitCode::SUCCESS,
+        Command::Daemon { .. } | Command::CaptureOutput { .. } => return ExitCode::SUCCESS,
+        Command::Attach { id } => return attach::run(&client, id, json).await,
+        Command::Logs { id, follow, lines } => {
+            return logs::run(&client, id, *lines, *follow, json).await
+        }
+        Command::Watch { all } => return watch::run(&client, *all, json).await,
         Command::Spawn {
             project,
             issue,

@@ -3,6 +3,7 @@
 
 use super::when;
 use crate::api::{OpResponse, SessionView};
+use ao_core::domain::DisplayStatus;
 use ao_core::time::Timestamp;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -50,11 +51,24 @@ pub fn list(v: &Value, json: bool, all: bool, now: Timestamp) -> ExitCode {
         println!("{}", serde_json::to_value(&shown).unwrap_or(Value::Null));
         return ExitCode::SUCCESS;
     }
-    println!(
-        "{:<16} {:<10} {:<8} {:<18} {:<8} {:<8} {:<20} {:<8} {:<10} ACTIVITY",
+    print!("{}", table(&shown, now, false));
+    let hidden = sessions.len() - shown.len();
+    if hidden > 0 {
+        println!("({hidden} cleaned session(s) hidden: `ao ls --all` shows them)");
+    }
+    ExitCode::SUCCESS
+}
+
+/// The session table (`ao ls`, `ao watch`): a header and one line per
+/// session; with `colour`, the status word is coloured by what it asks of a
+/// person (red: act now; yellow: look; green: fine; dim: finished).
+pub fn table(shown: &[&SessionView], now: Timestamp, colour: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!(
+        "{:<16} {:<10} {:<8} {:<18} {:<8} {:<8} {:<20} {:<8} {:<10} ACTIVITY\n",
         "ID", "PROJECT", "ISSUE", "STATUS", "FOR", "AGE", "BRANCH", "PR", "RUNTIME"
     );
-    for s in &shown {
+    for s in shown {
         let r = &s.record;
         let pr = r
             .lifecycle
@@ -64,12 +78,17 @@ pub fn list(v: &Value, json: bool, all: bool, now: Timestamp) -> ExitCode {
         let since = s
             .status_since
             .map_or_else(|| "-".to_owned(), |t| when::ago(now, t));
-        println!(
-            "{:<16} {:<10} {:<8} {:<18} {:<8} {:<8} {:<20} {:<8} {:<10} {}",
+        let status = format!("{:<18}", s.status.as_str());
+        let status = match colour.then(|| status_colour(s.status)).flatten() {
+            Some(code) => format!("\x1b[{code}m{status}\x1b[0m"),
+            None => status,
+        };
+        let _ = writeln!(
+            out,
+            "{:<16} {:<10} {:<8} {status} {:<8} {:<8} {:<20} {:<8} {:<10} {}",
             r.id,
             r.project_id,
             r.issue_id,
-            s.status,
             since,
             when::ago(now, r.created_at),
             if r.metadata.branch.is_empty() {
@@ -82,11 +101,20 @@ pub fn list(v: &Value, json: bool, all: bool, now: Timestamp) -> ExitCode {
             activity(s, now, false)
         );
     }
-    let hidden = sessions.len() - shown.len();
-    if hidden > 0 {
-        println!("({hidden} cleaned session(s) hidden: `ao ls --all` shows them)");
+    out
+}
+
+/// The ANSI colour of a status word (`None`: the terminal's own).
+fn status_colour(status: DisplayStatus) -> Option<&'static str> {
+    use DisplayStatus as D;
+    match status {
+        D::NeedsInput | D::Stuck | D::CiFailed | D::Errored => Some("1;31"),
+        D::ChangesRequested | D::Detecting => Some("33"),
+        D::Working | D::Approved | D::Mergeable => Some("32"),
+        D::PrOpen | D::ReviewPending | D::Spawning => Some("34"),
+        D::Merged => Some("35"),
+        D::Idle | D::Killed | D::Done | D::Cleanup | D::Terminated => Some("2"),
     }
-    ExitCode::SUCCESS
 }
 
 /// What the agent last reported, worded the same in `ao ls` and `ao status`:

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// What an input achieved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Fed {
     /// A write was committed.
@@ -254,7 +256,7 @@ async fn run_effects(shared: &Arc<Shared>, rec: &SessionRecord, effects: &[Effec
                     });
                 }
             },
-            Effect::Notify(n) => match shared.adapters.notify(n).await {
+            Effect::Notify(n) => match shared.adapters.notify(n, rec).await {
                 Ok(()) => Metrics::inc(&shared.metrics.notifications),
                 Err(e) => {
                     tracing::warn!(session = %rec.id, "notification failed: {e}");

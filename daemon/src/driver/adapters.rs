@@ -9,7 +9,8 @@ use crate::config::{DaemonConfig, ProjectConfig, RuntimeKind, WorkspaceKind};
 use crate::error::AdapterError;
 use crate::notify::Notifiers;
 use crate::owner::{InstanceId, Owner};
-use crate::ports::{Notifier, Removal, Runtime, RuntimeSpec, Scm, Workspace};
+use crate::ports::{Removal, Runtime, RuntimeSpec, Scm, Workspace};
+use crate::runtime::output::Capture;
 use crate::runtime::{AnyRuntime, ProcessRuntime, TmuxRuntime};
 use crate::scm::GitHub;
 use crate::workspace::{AnyWorkspace, Directory, GitWorktree};
@@ -31,6 +32,17 @@ pub struct Adapters {
     projects: BTreeMap<ProjectId, ProjectConfig>,
     data_dir: PathBuf,
     instance: InstanceId,
+}
+
+/// A session's agent output as the dashboard and `ao logs` show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentOutput {
+    /// The runtime kind (`tmux`, `process`).
+    pub runtime: &'static str,
+    /// Where it was read: the log file, or the tmux attach command.
+    pub source: String,
+    /// The lines, oldest first.
+    pub lines: Vec<String>,
 }
 
 /// An adapter's answer as the session manager's outcome.
@@ -70,7 +82,13 @@ impl Adapters {
             .server(data_dir, instance.short())
             .map_err(|e| format!("tmux: {e}"))?;
         Ok(Adapters {
-            process: ProcessRuntime::new(data_dir.join("runtimes")).into(),
+            process: ProcessRuntime::new(data_dir.join("runtimes"))
+                .with_capture(
+                    Capture::this_binary().map_err(|e| {
+                        format!("cannot find the ao binary for output capture: {e}")
+                    })?,
+                )
+                .into(),
             tmux: TmuxRuntime::on(server).into(),
             directory: Directory::new().into(),
             git: GitWorktree::new().into(),
@@ -110,6 +128,82 @@ impl Adapters {
             AnyRuntime::Tmux(tmux) => Some(tmux.attach_command(handle)),
             AnyRuntime::Process(_) => None,
         }
+    }
+
+    /// [`Self::attach_command`] as a program and its arguments (`ao attach` runs it).
+    pub fn attach_argv(&self, rec: &SessionRecord) -> Option<Vec<String>> {
+        let handle = rec.metadata.runtime_handle.as_ref()?;
+        match self.runtime_of(Some(rec), None) {
+            AnyRuntime::Tmux(tmux) => Some(tmux.attach_argv(handle)),
+            AnyRuntime::Process(_) => None,
+        }
+    }
+
+    /// The last `lines` lines of a session's agent output: its tmux pane, or
+    /// its process runtime's captured output — for a session whose runtime
+    /// is gone, the output its last process runtime left (a tmux pane's
+    /// history goes with its session).
+    pub async fn output(
+        &self,
+        rec: &SessionRecord,
+        lines: usize,
+    ) -> Result<AgentOutput, AdapterError> {
+        let what = format!("read the output of session {}", rec.id);
+        let handle = rec.metadata.runtime_handle.as_ref();
+        match (self.runtime_of(Some(rec), None), handle) {
+            (AnyRuntime::Tmux(tmux), Some(handle)) => {
+                let owner = self.owner(&rec.id);
+                Ok(AgentOutput {
+                    runtime: "tmux",
+                    source: tmux.attach_command(handle),
+                    lines: tmux.history(&owner, handle, lines).await?,
+                })
+            }
+            (AnyRuntime::Tmux(_), None) => Err(AdapterError::failed(
+                what,
+                "its tmux session is gone, and its history with it",
+            )),
+            (AnyRuntime::Process(p), handle) => {
+                let log = match handle {
+                    Some(h) => Some(p.log_path(h)),
+                    None => self.last_log(p, &rec.id),
+                };
+                let Some(log) = log else {
+                    return Err(AdapterError::failed(what, "it never had a runtime"));
+                };
+                let path = log.clone();
+                let read = tokio::task::spawn_blocking(move || {
+                    crate::runtime::output::last_lines(&path, lines)
+                })
+                .await
+                .map_err(|e| AdapterError::failed(&what, e))?
+                .map_err(|e| AdapterError::failed(&what, format!("{}: {e}", log.display())))?;
+                Ok(AgentOutput {
+                    runtime: "process",
+                    source: log.display().to_string(),
+                    lines: read,
+                })
+            }
+        }
+    }
+
+    /// The newest output log a process runtime of `session` left (a spawn's
+    /// or a restore's), once the record no longer names its runtime.
+    fn last_log(&self, runtime: &ProcessRuntime, session: &SessionId) -> Option<PathBuf> {
+        let spawned = runtime.log_path(&self.runtime_handle(session, None)?);
+        let stem = spawned.file_stem()?.to_string_lossy().into_owned();
+        let restored = format!("{stem}-op-");
+        std::fs::read_dir(runtime.dir())
+            .ok()?
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".log")
+                    .is_some_and(|s| s == stem || s.starts_with(&restored))
+            })
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .max()
+            .map(|(_, path)| path)
     }
 
     fn project(&self, id: &ProjectId) -> ProjectConfig {
@@ -180,9 +274,11 @@ impl Adapters {
             .await
     }
 
-    /// Tells the human.
-    pub async fn notify(&self, n: &Notification) -> Result<(), AdapterError> {
-        self.notifiers.notify(n).await
+    /// Tells the human about the session `rec` (its state after the decision).
+    pub async fn notify(&self, n: &Notification, rec: &SessionRecord) -> Result<(), AdapterError> {
+        self.notifiers
+            .notify_about(n, &crate::notify::About::of(rec))
+            .await
     }
 
     /// Both probes for a session (no handle: both dead).

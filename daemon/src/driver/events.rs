@@ -1,9 +1,10 @@
 //! Session change events, broadcast to the API's event stream.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One change a client may want to see live.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(examples(json!({"session": "default-1", "status": "needs_input", "what": "activity", "revision": 7})))]
 pub struct SessionEvent {
     /// The session.
     pub session: String,

@@ -14,7 +14,8 @@ mod metrics;
 mod ops;
 pub mod timers;
 
-pub use adapters::Adapters;
+pub use actor::Fed;
+pub use adapters::{Adapters, AgentOutput};
 pub use clock::{Clock, SystemClock};
 pub use events::SessionEvent;
 pub use metrics::Metrics;

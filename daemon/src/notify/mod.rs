@@ -1,13 +1,16 @@
-//! Notifiers: how the human is told. Named channels (the built-in `log`, and
-//! webhooks) and routes that send each priority to a list of channels.
+//! Notifiers: how the human is told. Named channels (the built-in `log`,
+//! webhooks, Slack incoming webhooks, the desktop) and routes that send each
+//! priority to a list of channels.
 //!
 //! ```yaml
 //! notifiers:
 //!   channels:
 //!     pager: {kind: webhook, url: "https://example.com/hook", timeout: 5s, max_attempts: 4, backoff: 500ms}
+//!     team: {kind: slack, url: "https://hooks.slack.com/services/T000/B000/XXXX"}
+//!     screen: {kind: desktop}
 //!   routes:
-//!     urgent: [pager, log]
-//!     action: [pager, log]
+//!     urgent: [pager, team, screen, log]
+//!     action: [team, log]
 //!     # warning and info: [log] by default
 //! ```
 //!
@@ -15,15 +18,17 @@
 //! one channel failing does not keep it from the others, and the delivery
 //! reports failure if any channel failed.
 
+pub mod desktop;
 pub mod log;
 pub mod webhook;
 
+pub use self::desktop::DesktopNotifier;
 pub use self::log::LogNotifier;
 pub use self::webhook::{WebhookConfig, WebhookNotifier};
 
 use crate::error::AdapterError;
 use crate::ports::Notifier;
-use ao_core::domain::Priority;
+use ao_core::domain::{display_status, DisplayStatus, Priority, SessionRecord};
 use ao_core::lcm::Notification;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -50,6 +55,10 @@ pub enum ChannelConfig {
     Log {},
     /// A JSON POST.
     Webhook(WebhookConfig),
+    /// A Slack incoming webhook (the same settings as a webhook).
+    Slack(WebhookConfig),
+    /// The desktop of the machine the daemon runs on (`notify-send`, `osascript`).
+    Desktop {},
 }
 
 /// Channels per priority (each defaults to `[log]`; an empty list silences that priority).
@@ -120,21 +129,100 @@ impl NotifyConfig {
     }
 }
 
+/// What a notifier may say about the session besides the notification:
+/// its status after the decision and its PR (empty when not known).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct About {
+    /// The session's display status.
+    pub status: Option<DisplayStatus>,
+    /// Its PR's number.
+    pub pr_number: Option<u64>,
+    /// Its PR's address.
+    pub pr_url: Option<String>,
+}
+
+/// The longest reason a notification's one line carries.
+const REASON_CHARS: usize = 200;
+
+impl About {
+    /// What the record says about its session.
+    pub fn of(rec: &SessionRecord) -> About {
+        About {
+            status: Some(display_status(&rec.lifecycle)),
+            pr_number: rec.lifecycle.pr.number,
+            pr_url: rec.lifecycle.pr.url.clone(),
+        }
+    }
+
+    /// `ao: <session> <status>` (a title people read at a glance).
+    pub fn title(&self, n: &Notification) -> String {
+        match self.status {
+            Some(status) => format!("ao: {} {status}", n.session),
+            None => format!("ao: {}", n.session),
+        }
+    }
+
+    /// The reason in one line, then the PR's address if there is one.
+    pub fn body(&self, n: &Notification) -> String {
+        let mut body = reason(n);
+        if let Some(pr) = self.pr_label() {
+            body.push_str(&format!("\n{pr}"));
+        }
+        body
+    }
+
+    /// `PR #12 https://…`, `PR #12` or the address alone.
+    fn pr_label(&self) -> Option<String> {
+        match (self.pr_number, &self.pr_url) {
+            (Some(n), Some(url)) => Some(format!("PR #{n} {url}")),
+            (Some(n), None) => Some(format!("PR #{n}")),
+            (None, Some(url)) => Some(url.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A notification's reason on one line: its first non-empty line, cut short.
+pub fn reason(n: &Notification) -> String {
+    let line = n
+        .message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or(n.reaction.as_str());
+    if line.chars().count() > REASON_CHARS {
+        let cut: String = line.chars().take(REASON_CHARS - 1).collect();
+        format!("{cut}…")
+    } else {
+        line.to_owned()
+    }
+}
+
 /// One configured channel.
 #[derive(Clone, Debug)]
 pub enum Channel {
     /// The daemon's log.
     Log(LogNotifier),
-    /// A webhook.
+    /// A webhook (the daemon's JSON, or Slack's).
     Webhook(WebhookNotifier),
+    /// The desktop.
+    Desktop(DesktopNotifier),
+}
+
+impl Channel {
+    /// Delivers `n` about a session described by `about`.
+    pub async fn notify_about(&self, n: &Notification, about: &About) -> Result<(), AdapterError> {
+        match self {
+            Channel::Log(c) => c.notify(n).await,
+            Channel::Webhook(c) => c.deliver_about(n, about).await.map(|_| ()),
+            Channel::Desktop(c) => c.notify(n, about).await,
+        }
+    }
 }
 
 impl Notifier for Channel {
     async fn notify(&self, n: &Notification) -> Result<(), AdapterError> {
-        match self {
-            Channel::Log(c) => c.notify(n).await,
-            Channel::Webhook(c) => c.notify(n).await,
-        }
+        self.notify_about(n, &About::default()).await
     }
 }
 
@@ -162,16 +250,19 @@ impl Notifiers {
     pub fn from_config(config: &NotifyConfig) -> Result<Notifiers, NotifyConfigError> {
         let mut channels = BTreeMap::new();
         for (name, channel) in &config.channels {
+            let invalid = |error| NotifyConfigError::InvalidChannel {
+                name: name.clone(),
+                error,
+            };
             let built = match channel {
                 ChannelConfig::Log {} => Channel::Log(LogNotifier),
                 ChannelConfig::Webhook(w) => {
-                    Channel::Webhook(WebhookNotifier::new(w).map_err(|error| {
-                        NotifyConfigError::InvalidChannel {
-                            name: name.clone(),
-                            error,
-                        }
-                    })?)
+                    Channel::Webhook(WebhookNotifier::new(w).map_err(invalid)?)
                 }
+                ChannelConfig::Slack(w) => {
+                    Channel::Webhook(WebhookNotifier::slack(w).map_err(invalid)?)
+                }
+                ChannelConfig::Desktop {} => Channel::Desktop(DesktopNotifier::default()),
             };
             channels.insert(name.clone(), built);
         }
@@ -219,6 +310,14 @@ impl Notifiers {
 
 impl Notifier for Notifiers {
     async fn notify(&self, n: &Notification) -> Result<(), AdapterError> {
+        self.notify_about(n, &About::default()).await
+    }
+}
+
+impl Notifiers {
+    /// Delivers `n` to every channel its priority routes to, concurrently,
+    /// telling them what `about` says of the session.
+    pub async fn notify_about(&self, n: &Notification, about: &About) -> Result<(), AdapterError> {
         let mut names: Vec<&String> = Vec::new();
         for name in self.routes.get(n.priority) {
             if !names.contains(&name) {
@@ -236,7 +335,8 @@ impl Notifier for Notifiers {
             };
             let channel = Arc::clone(channel);
             let n = n.clone();
-            tasks.spawn(async move { (i, channel.notify(&n).await) });
+            let about = about.clone();
+            tasks.spawn(async move { (i, channel.notify_about(&n, &about).await) });
         }
         let mut failures: Vec<(usize, String)> = Vec::new();
         while let Some(joined) = tasks.join_next().await {

@@ -5,8 +5,15 @@
 //!
 //! The body is `{"type", "reaction", "priority", "session_id", "project_id",
 //! "message"}`, all strings, `type` being `reaction` or `reaction.escalated`.
+//! A Slack channel posts what Slack's incoming webhooks take instead: a
+//! `text` (what the phone shows) and `blocks` (a `section` naming the
+//! session, its status and the one-line reason; a `context` with the
+//! priority, the reaction and the PR link), in Slack's `mrkdwn` with `&`,
+//! `<` and `>` escaped as Slack asks. Slack answers `200 ok`, or a 4xx with
+//! the error's name (`invalid_payload`, `no_text`, ...), which is final.
 //! The URL often embeds a secret, so logs and errors show only its origin.
 
+use super::About;
 use crate::error::AdapterError;
 use crate::ports::Notifier;
 use ao_core::lcm::Notification;
@@ -63,9 +70,19 @@ impl WebhookConfig {
     }
 }
 
+/// What a webhook's body looks like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The daemon's own JSON object.
+    Ao,
+    /// A Slack incoming-webhook message.
+    Slack,
+}
+
 /// POSTs notifications to one URL.
 #[derive(Clone, Debug)]
 pub struct WebhookNotifier {
+    format: Format,
     client: reqwest::Client,
     url: Url,
     shown: String,
@@ -85,6 +102,18 @@ enum Attempt {
 impl WebhookNotifier {
     /// A notifier for `config`; fails on a malformed URL, header or zero attempts.
     pub fn new(config: &WebhookConfig) -> Result<WebhookNotifier, AdapterError> {
+        WebhookNotifier::with_format(config, Format::Ao)
+    }
+
+    /// A Slack incoming webhook at `config`'s URL.
+    pub fn slack(config: &WebhookConfig) -> Result<WebhookNotifier, AdapterError> {
+        WebhookNotifier::with_format(config, Format::Slack)
+    }
+
+    fn with_format(
+        config: &WebhookConfig,
+        format: Format,
+    ) -> Result<WebhookNotifier, AdapterError> {
         let url =
             Url::parse(config.url.trim()).map_err(|e| AdapterError::failed("webhook url", e))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -121,8 +150,13 @@ impl WebhookNotifier {
             .connect_timeout(timeout)
             .build()
             .map_err(|e| AdapterError::failed("webhook HTTP client", e))?;
-        let shown = format!("webhook {}", url.origin().ascii_serialization());
+        let kind = match format {
+            Format::Ao => "webhook",
+            Format::Slack => "slack",
+        };
+        let shown = format!("{kind} {}", url.origin().ascii_serialization());
         Ok(WebhookNotifier {
+            format,
             client,
             url,
             shown,
@@ -145,6 +179,44 @@ impl WebhookNotifier {
         })
     }
 
+    /// Slack's message for `n`: a notification text, a section and a context.
+    pub fn slack_payload(n: &Notification, about: &About) -> serde_json::Value {
+        let reason = escape(&super::reason(n));
+        let status = about
+            .status
+            .map(|s| format!(" is *{s}*"))
+            .unwrap_or_default();
+        let mut context = format!("{} · {}", n.priority.as_str(), n.reaction.as_str());
+        if n.kind == ao_core::lcm::NotificationKind::Escalated {
+            context.push_str(" (escalated)");
+        }
+        match (about.pr_number, about.pr_url.as_deref()) {
+            (Some(number), Some(url)) if !url.contains(['|', '<', '>']) => {
+                context.push_str(&format!(" · <{url}|PR #{number}>"));
+            }
+            (Some(number), _) => context.push_str(&format!(" · PR #{number}")),
+            (None, Some(url)) => context.push_str(&format!(" · {}", escape(url))),
+            (None, None) => {}
+        }
+        let session = escape(n.session.as_str());
+        serde_json::json!({
+            "text": format!("{}: {}", escape(&about.title(n)), reason),
+            "blocks": [
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": format!("*{session}* (project {}){status}\n{reason}", escape(n.project.as_str())),
+                    }
+                },
+                {
+                    "type": "context",
+                    "elements": [{"type": "mrkdwn", "text": context}]
+                }
+            ]
+        })
+    }
+
     /// The delay after failed attempt `attempt` (1-based): base·2^(attempt-1), capped.
     pub fn backoff_after(&self, attempt: u32) -> Duration {
         let factor = 1u32 << attempt.saturating_sub(1).min(20);
@@ -153,7 +225,19 @@ impl WebhookNotifier {
 
     /// Delivers `n`, retrying as configured; the number of attempts it took.
     pub async fn deliver(&self, n: &Notification) -> Result<u32, AdapterError> {
-        let body = Self::payload(n);
+        self.deliver_about(n, &About::default()).await
+    }
+
+    /// [`Self::deliver`], with what is known of the session (Slack shows it).
+    pub async fn deliver_about(
+        &self,
+        n: &Notification,
+        about: &About,
+    ) -> Result<u32, AdapterError> {
+        let body = match self.format {
+            Format::Ao => Self::payload(n),
+            Format::Slack => Self::slack_payload(n, about),
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -222,4 +306,11 @@ impl Notifier for WebhookNotifier {
     async fn notify(&self, n: &Notification) -> Result<(), AdapterError> {
         self.deliver(n).await.map(|_| ())
     }
+}
+
+/// Text for Slack's `mrkdwn`: the three characters it reserves, escaped.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -3,6 +3,7 @@
 //! still finds it) and `tmux` (a real tmux server). The driver holds an
 //! [`AnyRuntime`] and dispatches statically, without boxing.
 
+pub mod output;
 pub mod process;
 pub mod tmux;
 

@@ -13,7 +13,10 @@
 //!   so it never sees EOF when no writer is connected (a daemon restart);
 //!   `send` opens it write-only and non-blocking;
 //! - `<handle>.log`: the agent's stdout and stderr (appended; kept after
-//!   destroy for post-mortems);
+//!   destroy for post-mortems). With a [`Capture`] (what the daemon uses)
+//!   they go through a pipe to a writer process in the agent's group that
+//!   bounds the file (see [`super::output`]: `<handle>.log.1` holds the
+//!   part before); without one, the agent appends to the file itself;
 //! - `<handle>.owner`: the owner tag (`<instance>/<session>`), created
 //!   exclusively before anything else, so a create whose name is taken
 //!   answers "not ours" and touches nothing; destroy, probe and send act
@@ -32,6 +35,7 @@
 //! happens to get the same id would make the runtime probe say `alive`; the
 //! process probe still says `dead`, which the core quarantines.
 
+use super::output::Capture;
 use super::{agent_env, within, RuntimeTimeouts};
 use crate::error::AdapterError;
 use crate::owner::{create_exclusive, read_tag, Holder, Owner};
@@ -58,6 +62,7 @@ const POLL: Duration = Duration::from_millis(20);
 pub struct ProcessRuntime {
     dir: PathBuf,
     timeouts: RuntimeTimeouts,
+    capture: Option<Capture>,
 }
 
 /// The files that describe one agent.
@@ -87,7 +92,14 @@ impl ProcessRuntime {
         ProcessRuntime {
             dir: dir.into(),
             timeouts,
+            capture: None,
         }
+    }
+
+    /// The same runtime with each agent's output bounded by a writer process.
+    pub fn with_capture(mut self, capture: Capture) -> ProcessRuntime {
+        self.capture = Some(capture);
+        self
     }
 
     /// The directory holding pid files, FIFOs and logs.
@@ -159,14 +171,25 @@ impl ProcessRuntime {
             .write(true)
             .open(&files.fifo)
             .map_err(|e| AdapterError::failed(&what, format!("open fifo: {e}")))?;
-        let stdout = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&files.log)
-            .map_err(|e| AdapterError::failed(&what, format!("open log: {e}")))?;
+        let (stdout, writer_input) = match &self.capture {
+            // The agent writes into a pipe; the writer (started below) reads it.
+            Some(_) => {
+                let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                    .map_err(|e| AdapterError::failed(&what, format!("pipe: {e}")))?;
+                (File::from(write), Some(read))
+            }
+            None => (
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&files.log)
+                    .map_err(|e| AdapterError::failed(&what, format!("open log: {e}")))?,
+                None,
+            ),
+        };
         let stderr = stdout
             .try_clone()
-            .map_err(|e| AdapterError::failed(&what, format!("clone log: {e}")))?;
+            .map_err(|e| AdapterError::failed(&what, format!("clone output: {e}")))?;
         let mut child = tokio::process::Command::new("sh")
             .arg("-c")
             .arg(&spec.command)
@@ -194,6 +217,12 @@ impl ProcessRuntime {
             .map_err(|e| format!("pid file: {e}")),
             Ok(None) => Err("the child vanished before it was recorded".to_owned()),
             Err(e) => Err(format!("read /proc/{pid}/stat: {e}")),
+        };
+        // Before the agent is reaped: its group exists for the writer to join.
+        let recorded = match (recorded, &self.capture, writer_input) {
+            (Ok(()), Some(capture), Some(input)) => start_writer(capture, &files.log, input, pid)
+                .map_err(|e| format!("output writer: {e}")),
+            (recorded, _, _) => recorded,
         };
         // Reap it whenever it exits, so no zombie lingers while the daemon lives;
         // dropping the task (runtime shutdown) leaves the child running.
@@ -321,6 +350,29 @@ impl Runtime for ProcessRuntime {
         let sending = self.send_inner(owner, handle, message);
         within(&what, self.timeouts.send, sending).await
     }
+}
+
+/// Starts the output writer in the agent's process group (so destroying the
+/// group stops it too), reading the agent's output from `input`.
+fn start_writer(
+    capture: &Capture,
+    log: &Path,
+    input: std::os::fd::OwnedFd,
+    pgid: i32,
+) -> std::io::Result<()> {
+    let mut writer = tokio::process::Command::new(&capture.program)
+        .arg0("ao")
+        .args(capture.args(log))
+        .stdin(Stdio::from(input))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(pgid)
+        .kill_on_drop(false)
+        .spawn()?;
+    tokio::spawn(async move {
+        let _ = writer.wait().await;
+    });
+    Ok(())
 }
 
 /// Who holds the handle: its owner tag, or (without one) whether a pid file

@@ -182,13 +182,57 @@ impl TmuxRuntime {
 
     /// The exact command a user runs to watch the agent of `handle`.
     pub fn attach_command(&self, handle: &Handle) -> String {
+        let words: Vec<String> = self
+            .attach_argv(handle)
+            .iter()
+            .map(|w| shell_word(w))
+            .collect();
+        words.join(" ")
+    }
+
+    /// [`Self::attach_command`] as a program and its arguments (what `ao attach` runs).
+    pub fn attach_argv(&self, handle: &Handle) -> Vec<String> {
         let [flag, value] = self.server.args();
-        format!(
-            "tmux {} {} attach -t {}",
-            flag.to_string_lossy(),
-            shell_word(&value.to_string_lossy()),
-            shell_word(&session_target(handle))
-        )
+        vec![
+            "tmux".to_owned(),
+            flag.to_string_lossy().into_owned(),
+            value.to_string_lossy().into_owned(),
+            "attach".to_owned(),
+            "-t".to_owned(),
+            session_target(handle),
+        ]
+    }
+
+    /// The last `lines` lines of the agent's pane (its history, then its
+    /// screen; wrapped lines joined, blank lines at the bottom left out),
+    /// if the session is `owner`'s.
+    pub async fn history(
+        &self,
+        owner: &Owner,
+        handle: &Handle,
+        lines: usize,
+    ) -> Result<Vec<String>, AdapterError> {
+        let what = format!("read tmux session {handle}");
+        let pane = pane_target(handle);
+        let start = format!("-{lines}");
+        let capture: [&str; 7] = ["capture-pane", "-p", "-J", "-t", &pane, "-S", &start];
+        match self
+            .holder(&what, self.timeouts.send, handle, &[&capture])
+            .await?
+        {
+            Found::Absent => Err(AdapterError::failed(&what, "no such session")),
+            Found::Held { tag, rest, .. } => {
+                if let Err(why) = owner.judge(tag.as_deref()) {
+                    return Err(AdapterError::not_ours(&what, why));
+                }
+                let mut all: Vec<String> = rest.lines().map(|l| l.trim_end().to_owned()).collect();
+                while all.last().is_some_and(String::is_empty) {
+                    all.pop();
+                }
+                let skip = all.len().saturating_sub(lines);
+                Ok(all.split_off(skip))
+            }
+        }
     }
 
     /// The visible text of the agent's pane, so users and tests can see what it shows.

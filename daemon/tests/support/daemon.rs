@@ -39,7 +39,15 @@ impl TempDir {
 }
 
 impl Drop for TempDir {
+    /// Ends the agents of every daemon whose data lived here (a stopped or
+    /// crashed test daemon leaves them running), then removes the directory.
     fn drop(&mut self) {
+        stop_agents(&self.0);
+        for entry in std::fs::read_dir(&self.0).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                stop_agents(&entry.path());
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -60,38 +68,75 @@ pub struct Daemon {
     pub data_dir: PathBuf,
     /// Every line it printed on stdout so far (the readiness line, the sign-in link).
     pub stdout: std::sync::mpsc::Receiver<String>,
+    /// Leave its agents running when it goes (a test stopping or crashing
+    /// it starts another daemon on the same data, which finds them).
+    keep_agents: bool,
+}
+
+/// An empty `HOME` (and `TMUX_TMPDIR`) beside a daemon's data dir.
+pub fn sandbox_home(data_dir: &Path) -> PathBuf {
+    let home = data_dir.with_extension("home");
+    std::fs::create_dir_all(&home).unwrap();
+    home
 }
 
 /// Starts `ao daemon` with `args` and returns the child without waiting.
 pub fn spawn_daemon(data_dir: &Path, config: Option<&Path>, args: &[&str]) -> Child {
+    spawn_daemon_on(data_dir, config, "127.0.0.1:0", args)
+}
+
+/// [`spawn_daemon`] listening on `listen` (e.g. `0.0.0.0:0`: off loopback).
+pub fn spawn_daemon_on(
+    data_dir: &Path,
+    config: Option<&Path>,
+    listen: &str,
+    args: &[&str],
+) -> Child {
+    daemon_command(data_dir, config, listen)
+        .args(args)
+        .spawn()
+        .expect("start ao daemon")
+}
+
+/// The `ao daemon` command the harness runs, for a test to adjust (its
+/// environment, say) before it spawns it.
+pub fn daemon_command(data_dir: &Path, config: Option<&Path>, listen: &str) -> Command {
     let mut cmd = Command::new(AO);
     cmd.arg("daemon").arg("--data-dir").arg(data_dir);
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
-    cmd.args(["--listen", "127.0.0.1:0"])
-        .args(args)
+    // Hermetic: tmux and anything else reading HOME find an empty one.
+    let home = sandbox_home(data_dir);
+    cmd.args(["--listen", listen])
+        .env("HOME", &home)
+        .env("TMUX_TMPDIR", &home)
+        .env_remove("TMUX")
         .env("AO_LOG", "warn")
         .env_remove("AO_TOKEN")
         .env_remove("AO_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ao daemon")
+        .stderr(Stdio::piped());
+    cmd
 }
 
 impl Daemon {
     /// Starts the daemon on `data_dir` with an optional config text and waits
     /// for its readiness line.
     pub fn start(data_dir: &Path, config: Option<&str>) -> Daemon {
+        Daemon::start_on(data_dir, config, "127.0.0.1:0")
+    }
+
+    /// [`Daemon::start`] listening on `listen`.
+    pub fn start_on(data_dir: &Path, config: Option<&str>, listen: &str) -> Daemon {
         let config_path = config.map(|text| {
             std::fs::create_dir_all(data_dir).unwrap();
             let p = data_dir.with_extension("yaml");
             std::fs::write(&p, text).unwrap();
             p
         });
-        let child = spawn_daemon(data_dir, config_path.as_deref(), &[]);
+        let child = spawn_daemon_on(data_dir, config_path.as_deref(), listen, &[]);
         Daemon::ready(child, data_dir)
     }
 
@@ -131,6 +176,7 @@ impl Daemon {
             addr,
             data_dir: data_dir.to_owned(),
             stdout: rx,
+            keep_agents: false,
         }
     }
 
@@ -152,6 +198,7 @@ impl Daemon {
     pub fn ao(&self, args: &[&str]) -> Output {
         Command::new(AO)
             .args(args)
+            .env("HOME", sandbox_home(&self.data_dir))
             .env("AO_URL", &self.url)
             .env("AO_DATA_DIR", &self.data_dir)
             .env_remove("AO_TOKEN")
@@ -162,18 +209,20 @@ impl Daemon {
 
     /// A raw request to this daemon, with the right Host unless the test changes it.
     pub fn request(&self, method: &str, path: &str) -> Request {
-        Request {
-            addr: self.addr.clone(),
-            method: method.to_owned(),
-            path: path.to_owned(),
-            headers: vec![("Host".to_owned(), self.addr.clone())],
-            body: String::new(),
-        }
+        self.api().request(method, path)
     }
 
     /// A request carrying the user's token.
     pub fn authed(&self, method: &str, path: &str) -> Request {
-        self.request(method, path).bearer(&self.token())
+        self.api().authed(method, path)
+    }
+
+    /// This daemon's API as a value threads can share.
+    pub fn api(&self) -> Api {
+        Api {
+            addr: self.addr.clone(),
+            token: self.token(),
+        }
     }
 
     /// `GET /sessions` with the user's token.
@@ -196,15 +245,17 @@ impl Daemon {
         v["session"].as_str().unwrap().to_owned()
     }
 
-    /// SIGTERM and wait; whether it exited 0.
+    /// SIGTERM and wait, leaving its agents running; whether it exited 0.
     pub fn stop(mut self) -> bool {
+        self.keep_agents = true;
         let pid = nix::unistd::Pid::from_raw(self.pid());
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         self.child.wait().map(|s| s.success()).unwrap_or(false)
     }
 
-    /// SIGKILL and wait (a crash).
+    /// SIGKILL and wait (a crash), leaving its agents running.
     pub fn crash(mut self) {
+        self.keep_agents = true;
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -214,6 +265,65 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !self.keep_agents {
+            stop_agents(&self.data_dir);
+        }
+    }
+}
+
+/// Ends every agent a daemon on `data_dir` started: process runtimes'
+/// groups (their pid files) and its own tmux server.
+pub fn stop_agents(data_dir: &Path) {
+    if let Ok(dir) = std::fs::read_dir(data_dir.join("runtimes")) {
+        for entry in dir.flatten() {
+            if entry.path().extension().is_some_and(|e| e == "pid") {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if let Some(pid) = text.split_whitespace().next().and_then(|p| p.parse().ok()) {
+                    if pid > 1 {
+                        let _ = nix::sys::signal::killpg(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let socket = data_dir.join("tmux.sock");
+    if socket.exists() {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .arg("kill-server")
+            .env_remove("TMUX")
+            .output();
+    }
+}
+
+/// A daemon's address and the user's token, for requests from many threads.
+#[derive(Clone, Debug)]
+pub struct Api {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// The user's token.
+    pub token: String,
+}
+
+impl Api {
+    /// A raw request, with the right Host unless the test changes it.
+    pub fn request(&self, method: &str, path: &str) -> Request {
+        Request {
+            addr: self.addr.clone(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+            headers: vec![("Host".to_owned(), self.addr.clone())],
+            body: String::new(),
+        }
+    }
+
+    /// A request carrying the user's token.
+    pub fn authed(&self, method: &str, path: &str) -> Request {
+        self.request(method, path).bearer(&self.token)
     }
 }
 
