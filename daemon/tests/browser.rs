@@ -208,6 +208,10 @@ where
 {
     let (chromium, driver) = match tools() {
         Ok(t) => t,
+        // CI sets AO_BROWSER_TESTS=required: there a missing browser fails.
+        Err(why) if std::env::var_os("AO_BROWSER_TESTS").is_some_and(|v| v == "required") => {
+            panic!("{why}")
+        }
         Err(why) => {
             eprintln!("{why}");
             return;

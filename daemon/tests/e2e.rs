@@ -658,6 +658,17 @@ fn the_tmux_runtime_runs_an_agent() {
         tmux.has(&handle),
         "the tmux session exists on the daemon's own server"
     );
+    let shown = String::from_utf8_lossy(&d.ao(&["status", &id]).stdout).to_string();
+    let attach = shown
+        .lines()
+        .find(|l| l.starts_with("attach"))
+        .unwrap_or_else(|| panic!("`ao status` shows how to attach:\n{shown}"));
+    assert!(
+        attach.contains(&format!("{}", data.join("tmux.sock").display()))
+            && attach.contains(&handle)
+            && attach.contains(&format!("ao attach {id}")),
+        "the attach line names the daemon's own tmux server and the session: {attach}"
+    );
     let out = d.ao(&["send", &id, "hello agent"]);
     assert!(out.status.success());
     assert!(wait_until(Duration::from_secs(5), || {

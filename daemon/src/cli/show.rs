@@ -209,6 +209,9 @@ pub fn status(v: &Value, json: bool, now: Timestamp) -> ExitCode {
     if let Some(log) = &s.output_log {
         println!("output    {log}");
     }
+    if let Some(line) = &s.attach_command {
+        println!("attach    {line}   (or: ao attach {})", r.id);
+    }
     println!("activity  {}", activity(&s, now, true));
     if let Some(q) = l.detecting {
         println!(
