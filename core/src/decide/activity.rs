@@ -1,8 +1,12 @@
-//! Activity mapping (SPEC §4.3): which session axis a valid signal implies.
+//! Activity mapping (SPEC §4.3): which session axis a valid signal implies,
+//! and which signal a terminal observation may not replace.
 
+use crate::config::Thresholds;
 use crate::domain::{
     ActivityRecord, ActivitySource, ActivityState, SessionAxis, SessionReason, SessionState,
 };
+use crate::time::Timestamp;
+use crate::timers;
 
 /// The session axis a signal writes; `None` for `exited` (not a death verdict).
 pub fn session_for(state: ActivityState) -> Option<SessionAxis> {
@@ -30,4 +34,20 @@ pub fn recovered(activity: &ActivityRecord) -> SessionAxis {
         state: SessionState::Working,
         reason: SessionReason::TaskInProgress,
     }
+}
+
+/// SPEC §4.3: the terminal observer is a fallback for silent hooks, so it
+/// never replaces what the agent itself reported (a hook, or its own log)
+/// while that report is recent, or sticky (a question stays asked until the
+/// agent says otherwise).
+pub fn outranks_terminal(activity: &ActivityRecord, now: Timestamp, t: &Thresholds) -> bool {
+    let from_agent = matches!(
+        activity.source,
+        ActivitySource::Hook | ActivitySource::Native
+    );
+    from_agent
+        && (activity.state.is_sticky()
+            || activity
+                .last_activity_at
+                .is_some_and(|at| timers::is_recent(now, at, t)))
 }
