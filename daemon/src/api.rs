@@ -606,18 +606,27 @@ async fn send(
     }
 }
 
-/// An activity signal from an agent's hook.
+/// An activity signal from an agent's hook: a state, the agent's own
+/// session id, or both; or a payload the hook could not use (`rejected`:
+/// counted and logged, nothing fed).
 #[derive(Deserialize, Serialize, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityBody {
     /// What the agent is doing.
-    pub state: ActivityState,
+    #[serde(default)]
+    pub state: Option<ActivityState>,
     /// Default `valid`.
     #[serde(default)]
     pub confidence: Option<Confidence>,
     /// Default `hook`.
     #[serde(default)]
     pub source: Option<ActivitySource>,
+    /// The agent's own session id (a later restore resumes it).
+    #[serde(default)]
+    pub agent_session_id: Option<String>,
+    /// Why `ao hook` could not use what the agent sent.
+    #[serde(default)]
+    pub rejected: Option<String>,
 }
 
 async fn activity(
@@ -625,19 +634,42 @@ async fn activity(
     Path(id): Path<String>,
     Body(body): Body<ActivityBody>,
 ) -> Response {
-    let signal = ActivitySignal {
-        state: body.state,
-        confidence: body.confidence.unwrap_or(Confidence::Valid),
-        source: body.source.unwrap_or(ActivitySource::Hook),
-    };
-    match state
-        .shared
-        .feed(&SessionId(id), Event::Activity(signal))
-        .await
-    {
-        Ok(fed) => Json(serde_json::json!({"fed": fed})).into_response(),
-        Err(e) => driver_error(e),
+    let shared = &state.shared;
+    let id = SessionId(id);
+    if let Some(why) = &body.rejected {
+        if body.state.is_some() || body.agent_session_id.is_some() {
+            return error(StatusCode::BAD_REQUEST, "`rejected` comes alone");
+        }
+        Metrics::inc(&shared.metrics.hook_rejects);
+        let why: String = why.chars().filter(|c| !c.is_control()).take(300).collect();
+        tracing::warn!(session = %id, "an agent hook's payload was rejected: {why}");
+        return Json(serde_json::json!({"rejected": true})).into_response();
     }
+    let identified = body
+        .agent_session_id
+        .filter(|a| !a.trim().is_empty())
+        .map(|agent_session_id| Event::AgentIdentified { agent_session_id });
+    let signal = body.state.map(|s| {
+        Event::Activity(ActivitySignal {
+            state: s,
+            confidence: body.confidence.unwrap_or(Confidence::Valid),
+            source: body.source.unwrap_or(ActivitySource::Hook),
+        })
+    });
+    if signal.is_none() && identified.is_none() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "give `state`, `agent_session_id` or both",
+        );
+    }
+    let mut fed = None;
+    for event in signal.into_iter().chain(identified) {
+        match shared.feed(&id, event).await {
+            Ok(f) => fed = Some(f),
+            Err(e) => return driver_error(e),
+        }
+    }
+    Json(serde_json::json!({"fed": fed})).into_response()
 }
 
 /// The event stream: a snapshot of every session first (or, with

@@ -206,6 +206,28 @@ impl TmuxRuntime {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// The visible text of `owner`'s agent pane (the terminal observer's
+    /// view); a session at the name that is not `owner`'s is an error, never read.
+    pub async fn capture_owned(
+        &self,
+        owner: &Owner,
+        handle: &Handle,
+    ) -> Result<String, AdapterError> {
+        let what = format!("capture tmux session {handle}");
+        let pane = pane_target(handle);
+        let capture: [&str; 5] = ["capture-pane", "-p", "-t", &pane, "-J"];
+        match self
+            .holder(&what, self.timeouts.probe, handle, &[&capture])
+            .await?
+        {
+            Found::Absent => Err(AdapterError::failed(&what, "no such session")),
+            Found::Held { tag, rest, .. } => match owner.judge(tag.as_deref()) {
+                Ok(()) => Ok(rest),
+                Err(why) => Err(AdapterError::not_ours(&what, why)),
+            },
+        }
+    }
+
     /// Runs one tmux client invocation holding `commands` (joined by `;`), under `limit`.
     async fn tmux(
         &self,
