@@ -36,18 +36,23 @@ pub fn recovered(activity: &ActivityRecord) -> SessionAxis {
     }
 }
 
-/// SPEC §4.3: the terminal observer is a fallback for silent hooks, so it
-/// never replaces what the agent itself reported (a hook, or its own log)
-/// while that report is recent, or sticky (a question stays asked until the
-/// agent says otherwise).
-pub fn outranks_terminal(activity: &ActivityRecord, now: Timestamp, t: &Thresholds) -> bool {
+/// SPEC §4.3: the terminal observer is a fallback for silent hooks, so its
+/// `signal` never replaces what the agent itself reported (a hook, or its
+/// own log) while that report is recent; a question the agent asked
+/// (sticky) stays asked until the screen shows it working again.
+pub fn outranks_terminal(
+    activity: &ActivityRecord,
+    signal: ActivityState,
+    now: Timestamp,
+    t: &Thresholds,
+) -> bool {
     let from_agent = matches!(
         activity.source,
         ActivitySource::Hook | ActivitySource::Native
     );
-    from_agent
-        && (activity.state.is_sticky()
-            || activity
-                .last_activity_at
-                .is_some_and(|at| timers::is_recent(now, at, t)))
+    let recent = activity
+        .last_activity_at
+        .is_some_and(|at| timers::is_recent(now, at, t));
+    let answered = signal == ActivityState::Active;
+    from_agent && (recent || (activity.state.is_sticky() && !answered))
 }

@@ -320,7 +320,9 @@ fn on_activity(d: &mut Draft<'_>, sig: &ActivitySignal, now: Timestamp, t: &Thre
     if sig.confidence != Confidence::Valid {
         return;
     }
-    if sig.source == ActivitySource::Terminal && activity::outranks_terminal(&d.activity, now, t) {
+    if sig.source == ActivitySource::Terminal
+        && activity::outranks_terminal(&d.activity, sig.state, now, t)
+    {
         return;
     }
     // A signal observed before the one on record (a hook spooled while the
@@ -570,12 +572,17 @@ mod tests {
         let heard = step(&rec, &from(Terminal, Idle, 3_001 + window), &cfg).unwrap();
         let activity = heard.patch().unwrap().activity.unwrap();
         assert_eq!((activity.state, activity.source), (Idle, Terminal));
-        // A question the agent asked stays asked, however old.
+        // A question the agent asked stays asked, however old, until the
+        // screen shows work again (not within the window, though).
         let asked = step(&rec, &signal(WaitingInput, 4_000), &cfg).unwrap();
         apply(&mut rec, &asked);
-        let late = step(&rec, &from(Terminal, Active, 4_000 + 100 * window), &cfg).unwrap();
+        let late = step(&rec, &from(Terminal, Idle, 4_000 + 100 * window), &cfg).unwrap();
         assert!(late.effects.is_empty(), "{late:?}");
-        assert_eq!(rec.lifecycle.session.state, SessionState::NeedsInput);
+        let soon = step(&rec, &from(Terminal, Active, 4_000 + window), &cfg).unwrap();
+        assert!(soon.effects.is_empty(), "{soon:?}");
+        let answered = step(&rec, &from(Terminal, Active, 4_001 + window), &cfg).unwrap();
+        let session = answered.patch().unwrap().session.unwrap();
+        assert_eq!(session.state, SessionState::Working);
         // A hook signal always counts, after a terminal one too.
         let hook = step(&rec, &signal(Ready, 5_000), &cfg).unwrap();
         assert_eq!(hook.patch().unwrap().activity.unwrap().state, Ready);
