@@ -62,8 +62,9 @@ pub struct Daemon {
     pub stdout: std::sync::mpsc::Receiver<String>,
 }
 
-/// Starts `ao daemon` with `args` and returns the child without waiting.
-pub fn spawn_daemon(data_dir: &Path, config: Option<&Path>, args: &[&str]) -> Child {
+/// The `ao daemon` command with `args`, ready to spawn (a test may add to
+/// its environment first).
+pub fn daemon_command(data_dir: &Path, config: Option<&Path>, args: &[&str]) -> Command {
     let mut cmd = Command::new(AO);
     cmd.arg("daemon").arg("--data-dir").arg(data_dir);
     if let Some(c) = config {
@@ -76,7 +77,13 @@ pub fn spawn_daemon(data_dir: &Path, config: Option<&Path>, args: &[&str]) -> Ch
         .env_remove("AO_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Starts `ao daemon` with `args` and returns the child without waiting.
+pub fn spawn_daemon(data_dir: &Path, config: Option<&Path>, args: &[&str]) -> Child {
+    daemon_command(data_dir, config, args)
         .spawn()
         .expect("start ao daemon")
 }
