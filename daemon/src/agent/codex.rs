@@ -13,8 +13,12 @@
 //! "thread-id", "turn-id", "cwd", "input-messages",
 //! "last-assistant-message"}` (Codex's config docs, "notify"). Hooks need
 //! `features.codex_hooks` on older builds (an alias of `features.hooks` on
-//! newer ones, where they are on by default). Codex has no session-end
-//! event: an exit is the reaper's to see.
+//! newer ones, where they are on by default). Newer builds run a hook only
+//! after the user reviewed and trusted it (`/hooks`; developers.openai.com/
+//! codex/hooks): the definitions ao passes are the same for every session,
+//! so trusting them once holds; `notify` needs no trust. Newer builds also
+//! have `SessionEnd`, which older ones would refuse as an unknown event, so
+//! ao passes none: an exit is the reaper's to see.
 //!
 //! Launch `codex [-c ...] [args] <prompt>`; resume `codex [-c ...] [args]
 //! resume <session_id>` with the thread id its hooks reported.
