@@ -17,7 +17,7 @@
 //! after the user reviewed and trusted it (`/hooks`; developers.openai.com/
 //! codex/hooks): the definitions ao passes are the same for every session,
 //! so trusting them once holds; `notify` needs no trust. Newer builds also
-//! have `SessionEnd`, which older ones would refuse as an unknown event, so
+//! have `SessionEnd`, which older ones may not accept, so
 //! ao passes none: an exit is the reaper's to see.
 //!
 //! Launch `codex [-c ...] [args] <prompt>`; resume `codex [-c ...] [args]
