@@ -103,8 +103,9 @@ enum Setup {
 
 /// A daemon with one project `app` running `agent`, its fakes first on PATH.
 struct Rig {
+    /// `None` while a test has it stopped (first: it ends before `dir` goes).
+    daemon: Option<Daemon>,
     dir: TempDir,
-    daemon: Daemon,
     hook: Webhook,
     repo: PathBuf,
 }
@@ -140,39 +141,59 @@ impl Rig {
             hook.url,
             repo.display()
         );
-        let data = dir.join("data");
-        std::fs::create_dir_all(&data).unwrap();
-        let config_path = dir.join("ao.yaml");
-        std::fs::write(&config_path, config).unwrap();
-        let home = dir.join("home");
-        let tmux_tmpdir = dir.join("tmux");
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::create_dir_all(&tmux_tmpdir).unwrap();
-        let path = format!(
-            "{}:{}",
-            fixtures().join("bin").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let child = daemon_command(&data, Some(&config_path), &[])
-            .env("PATH", path)
-            .env("HOME", &home)
-            .env("TMUX_TMPDIR", &tmux_tmpdir)
-            .env("AO_FAKE_LOG", dir.join("fakes.jsonl"))
-            .env_remove("TMUX")
-            .env_remove("AO_SESSION_ID")
-            .spawn()
-            .expect("start ao daemon");
-        let daemon = Daemon::ready(child, &data);
+        std::fs::write(dir.join("ao.yaml"), config).unwrap();
+        for sub in ["data", "home", "tmux"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        let daemon = Some(Rig::launch(&dir));
         Rig {
-            dir,
             daemon,
+            dir,
             hook,
             repo,
         }
     }
 
+    /// Starts the daemon on the rig's data dir and config: its own `HOME`
+    /// and tmux dir, the fakes first on `PATH`.
+    fn launch(dir: &TempDir) -> Daemon {
+        let data = dir.join("data");
+        let path = format!(
+            "{}:{}",
+            fixtures().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let child = daemon_command(&data, Some(&dir.join("ao.yaml")), &[])
+            .env("PATH", path)
+            .env("HOME", dir.join("home"))
+            .env("TMUX_TMPDIR", dir.join("tmux"))
+            .env("AO_FAKE_LOG", dir.join("fakes.jsonl"))
+            .env_remove("TMUX")
+            .env_remove("AO_SESSION_ID")
+            .spawn()
+            .expect("start ao daemon");
+        Daemon::ready(child, &data)
+    }
+
+    /// The running daemon.
+    fn daemon(&self) -> &Daemon {
+        self.daemon.as_ref().expect("the daemon is running")
+    }
+
+    /// Stops the daemon (SIGTERM); its agents go on in their runtimes.
+    fn stop_daemon(&mut self) {
+        let stopped = self.daemon.take().map(Daemon::stop);
+        assert_eq!(stopped, Some(true), "the daemon stops cleanly");
+    }
+
+    /// Starts the daemon again on the same data dir.
+    fn restart_daemon(&mut self) {
+        assert!(self.daemon.is_none(), "stop it first");
+        self.daemon = Some(Rig::launch(&self.dir));
+    }
+
     fn ao(&self, args: &[&str]) -> Output {
-        self.daemon.ao(args)
+        self.daemon().ao(args)
     }
 
     /// Spawns a session of `app`; its id.
@@ -234,7 +255,7 @@ impl Rig {
 
     /// A counter from `/metrics`.
     fn metric(&self, name: &str) -> u64 {
-        let r = self.daemon.authed("GET", "/metrics").send();
+        let r = self.daemon().authed("GET", "/metrics").send();
         r.body
             .lines()
             .find_map(|l| l.strip_prefix(&format!("{name} ")))
@@ -268,11 +289,11 @@ impl Drop for Rig {
         // The daemon's own tmux server outlives it: end it (and its agents).
         let _ = Command::new("tmux")
             .arg("-S")
-            .arg(self.daemon.data_dir.join("tmux.sock"))
+            .arg(self.dir.join("data/tmux.sock"))
             .arg("kill-server")
             .env_remove("TMUX")
             .output();
-        process_agents::stop(&self.daemon.data_dir);
+        process_agents::stop(&self.dir.join("data"));
     }
 }
 
@@ -308,12 +329,13 @@ fn git_repo(repo: &Path) {
     }
 }
 
-/// Runs `ao hook <agent> <event>` as an agent's hook would, `stdin` piped in.
-fn run_hook(rig: &Rig, id: &str, agent: &str, event: &str, stdin: &str) -> Output {
+/// Runs `ao hook <agent> <event>` as an agent's hook would, `stdin` piped
+/// in, for the daemon at `url` with data dir `data`.
+fn run_hook(url: &str, data: &Path, id: &str, agent: &str, event: &str, stdin: &str) -> Output {
     let mut child = Command::new(AO)
         .args(["hook", agent, event])
-        .env("AO_URL", &rig.daemon.url)
-        .env("AO_DATA_DIR", &rig.daemon.data_dir)
+        .env("AO_URL", url)
+        .env("AO_DATA_DIR", data)
         .env("AO_SESSION_ID", id)
         .env_remove("AO_TOKEN")
         .stdin(Stdio::piped())
@@ -371,8 +393,10 @@ fn claude_code_hooks_drive_a_session_from_spawn_to_cleanup() {
     let revision = rig.view(&id)["revision"].clone();
     rig.step(&id, "malformed");
     assert!(wait_until(WITHIN, || rig.metric("ao_hook_rejects_total") == 1));
+    let (url, data) = (rig.daemon().url.clone(), rig.dir.join("data"));
     let out = run_hook(
-        &rig,
+        &url,
+        &data,
         &id,
         "claude-code",
         "NoSuchEvent",
@@ -423,6 +447,38 @@ fn claude_code_hooks_drive_a_session_from_spawn_to_cleanup() {
     assert!(
         !String::from_utf8_lossy(&branches.stdout).contains(&id),
         "unregistered"
+    );
+}
+
+/// A hook that fires while the daemon is down is spooled with the agent's
+/// session id (`ao hook` still exits 0, silent on stdout); the daemon's next
+/// start records the id, and a restore resumes that session.
+#[test]
+fn an_agent_hook_while_the_daemon_is_down_is_spooled_with_its_session_id() {
+    let mut rig = Rig::start("claude-spool", "claude-code", Setup::TmuxDirectory, "1s");
+    let id = rig.spawn("fix the bug");
+    rig.wait_status(&id, "working", "active", "hook");
+    let (url, data) = (rig.daemon().url.clone(), rig.dir.join("data"));
+    rig.stop_daemon();
+    let start = r#"{"session_id":"claude-spooled","transcript_path":"/t.jsonl","cwd":"/w","hook_event_name":"SessionStart","source":"resume"}"#;
+    let out = run_hook(&url, &data, &id, "claude-code", "SessionStart", start);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout, Claude would read it"
+    );
+    assert!(stderr(&out).contains("spooled"), "{}", stderr(&out));
+    rig.restart_daemon();
+    rig.wait(&id, "the spooled id recorded", |v| {
+        v["metadata"]["agent_session_id"] == "claude-spooled"
+    });
+    rig.ok(&["kill", &id]);
+    rig.ok(&["restore", &id]);
+    let resumed = wait_until(WITHIN, || rig.launches("claude").len() == 2);
+    assert!(resumed, "{}", rig.fakes_log());
+    assert_eq!(
+        rig.launches("claude")[1]["argv"],
+        serde_json::json!(["--resume", "claude-spooled"])
     );
 }
 
