@@ -667,3 +667,56 @@ fn an_opencode_subtask_going_idle_leaves_the_session_working() {
     );
     assert_eq!(rig.metric("ao_hook_rejects_total"), 0);
 }
+
+/// `--check-config` knows the built-in agents by name: each one's program
+/// must be on PATH (aider's too, though it starts from `sh -c`), and a name
+/// it does not know is an error naming the file, line and the known names.
+#[test]
+fn check_config_checks_each_built_in_agents_program() {
+    let dir = TempDir::new("agents-check");
+    let config = dir.join("ao.yaml");
+    let mut projects = String::from("projects:\n");
+    for agent in ["claude-code", "codex", "aider", "opencode", "gemini"] {
+        projects.push_str(&format!("  {agent}-app:\n    agent: {agent}\n"));
+    }
+    std::fs::write(&config, &projects).unwrap();
+    let check = |path: &str| {
+        Command::new(AO)
+            .args(["daemon", "--check-config", "--config"])
+            .arg(&config)
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let empty = dir.join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = check(&empty.display().to_string());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for (agent, program) in [
+        ("claude-code", "claude"),
+        ("codex", "codex"),
+        ("aider", "aider"),
+        ("opencode", "opencode"),
+        ("gemini", "gemini"),
+    ] {
+        let field = format!("projects.{agent}-app.agent: `{program}` is not on PATH");
+        assert!(err.contains(&field), "{field}: {err}");
+    }
+    // The fakes stand in for the real programs: every need is met.
+    let bin = fixtures().join("bin");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = check(&path);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::write(&config, "projects:\n  app:\n    agent: claude\n").unwrap();
+    let out = check(&path);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "unknown agent `claude`: expected one of claude-code, codex, aider, opencode, gemini"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("ao.yaml:3:"), "names the line: {err}");
+}
