@@ -532,6 +532,8 @@ struct Expect {
     stopped: (&'static str, &'static str, &'static str),
     /// How the restored launch ends, given the first launch's session id.
     restored: fn(&str) -> Value,
+    /// What ao installed in the workspace (nothing else of the agent's is there).
+    installed: &'static [&'static str],
 }
 
 /// The steps every built-in agent goes through: spawn → working; a
@@ -547,6 +549,14 @@ fn common_steps(agent: &str, e: &Expect) {
     let agent_id = first["session_id"].as_str().unwrap_or("").to_owned();
     if !agent_id.is_empty() {
         assert_eq!(v["metadata"]["agent_session_id"], agent_id.as_str(), "{v}");
+    }
+    let workspace = PathBuf::from(v["metadata"]["workspace_path"].as_str().unwrap());
+    for file in e.installed {
+        assert!(workspace.join(file).is_file(), "{file} installed");
+    }
+    for dir in [".gemini", ".claude", ".opencode", ".codex"] {
+        let ours = e.installed.iter().any(|f| f.starts_with(dir));
+        assert_eq!(workspace.join(dir).exists(), ours, "{dir} in the workspace");
     }
     rig.step(&id, "permission");
     rig.wait_status(&id, "needs_input", "waiting_input", "hook");
@@ -589,11 +599,13 @@ fn codex_reports_through_overrides_and_notify() {
             started: ("active", "hook"),
             stopped: ("idle", "ready", "hook"),
             restored: |id| serde_json::json!(["resume", id]),
+            installed: &[],
         },
     );
 }
 
-/// Gemini CLI: hooks in the project's `.gemini/settings.json`.
+/// Gemini CLI: hooks in a system settings file of its own (the project's
+/// `.gemini/` untouched, no folder trust needed).
 #[test]
 fn gemini_reports_through_its_settings_hooks() {
     common_steps(
@@ -603,6 +615,7 @@ fn gemini_reports_through_its_settings_hooks() {
             started: ("active", "hook"),
             stopped: ("idle", "ready", "hook"),
             restored: |id| serde_json::json!(["--resume", id]),
+            installed: &[".ao/gemini-settings.json"],
         },
     );
 }
@@ -618,6 +631,7 @@ fn opencode_reports_through_its_plugin() {
             started: ("active", "hook"),
             stopped: ("idle", "ready", "hook"),
             restored: |id| serde_json::json!(["--session", id]),
+            installed: &[".opencode/plugins/ao-hooks.js"],
         },
     );
 }
@@ -634,6 +648,7 @@ fn aider_reports_through_its_notification_command_and_the_terminal() {
             started: ("active", "terminal"),
             stopped: ("needs_input", "waiting_input", "hook"),
             restored: |_| serde_json::json!(["--message", "fix the bug"]),
+            installed: &[],
         },
     );
 }

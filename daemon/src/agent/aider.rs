@@ -15,7 +15,7 @@
 //! whose positional parameters carry the hook command, the prompt and the
 //! user's arguments, each one shell word.
 
-use super::words::{hook_command, literal, template};
+use super::words::{hook_command, literal, sh_script};
 use super::{AgentKind, PromptStyle, Rejected, Report};
 use ao_core::config::AgentSpec;
 use ao_core::domain::ActivityState;
@@ -36,14 +36,12 @@ const SCRIPT: &str = "hook=$1; task=$2; shift 2; \
     exec aider --notifications --notifications-command \"$hook\" --restore-chat-history \"$@\"";
 
 pub(super) fn spec(args: &[String], ao: &Path) -> AgentSpec {
-    let hook = hook_command(ao, AgentKind::Aider, NOTIFICATION);
-    let script = literal(SCRIPT);
-    let hook = literal(&hook);
-    let mut rest: Vec<&str> = vec![&script, AgentKind::Aider.program(), &hook, "{prompt}"];
+    let hook = literal(&hook_command(ao, AgentKind::Aider, NOTIFICATION));
     let user: Vec<String> = args.iter().map(|a| literal(a)).collect();
+    let mut rest: Vec<&str> = vec![&hook, "{prompt}"];
     rest.extend(user.iter().map(String::as_str));
     AgentSpec {
-        launch: template("sh", &["-c".to_owned()], &rest),
+        launch: sh_script(SCRIPT, AgentKind::Aider.program(), &rest),
         resume: None,
         relaunch: true,
     }

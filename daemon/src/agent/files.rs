@@ -95,7 +95,8 @@ impl WorkspaceFile {
     }
 }
 
-fn read(path: &Path) -> Result<Option<String>, AgentError> {
+/// A file's text, `None` if there is no such file.
+pub fn read(path: &Path) -> Result<Option<String>, AgentError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),

@@ -94,7 +94,7 @@ impl AgentKind {
     pub fn install(self, workspace: &Path, ao: &Path) -> Result<(), AgentError> {
         match self {
             AgentKind::ClaudeCode => claude_code::LAYOUT.install(workspace, ao),
-            AgentKind::Gemini => gemini::LAYOUT.install(workspace, ao),
+            AgentKind::Gemini => gemini::install(workspace, ao),
             AgentKind::OpenCode => opencode::install(workspace, ao),
             // Both take their hooks on the command line (see their `spec`).
             AgentKind::Codex | AgentKind::Aider => Ok(()),
@@ -106,7 +106,7 @@ impl AgentKind {
     pub fn uninstall(self, workspace: &Path) -> Result<(), AgentError> {
         match self {
             AgentKind::ClaudeCode => claude_code::LAYOUT.uninstall(workspace),
-            AgentKind::Gemini => gemini::LAYOUT.uninstall(workspace),
+            AgentKind::Gemini => gemini::uninstall(workspace),
             AgentKind::OpenCode => opencode::uninstall(workspace),
             AgentKind::Codex | AgentKind::Aider => Ok(()),
         }

@@ -65,15 +65,45 @@ impl Layout {
         let file = WorkspaceFile::new(workspace, self.file);
         let current = file.read()?;
         let mut root = match &current {
-            Some(text) => self.parse(&file, text)?,
+            Some(text) => self.parse(&file.path(), text)?,
             None => Map::new(),
         };
         let had_ours = self.strip(&mut root);
-        let hooks = object_at(&mut root, "hooks")
-            .ok_or_else(|| self.unmergeable(&file, "`hooks` is not an object"))?;
+        self.add(&file.path(), &mut root, ao)?;
+        if let (Some(text), false) = (&current, had_ours) {
+            // The user's own file, untouched by ao so far.
+            file.keep_original(text)?;
+        }
+        file.write(&pretty(&root))
+    }
+
+    /// Writes the workspace's settings file as ao's own: the settings of
+    /// `base` (another file's path and text, e.g. the machine's system
+    /// settings the agent would otherwise read) with ao's hooks added.
+    pub fn write_over(
+        &self,
+        workspace: &Path,
+        base: Option<(&Path, &str)>,
+        ao: &Path,
+    ) -> Result<(), AgentError> {
+        let file = WorkspaceFile::new(workspace, self.file);
+        let mut root = match base {
+            Some((path, text)) => self.parse(path, text)?,
+            None => Map::new(),
+        };
+        self.strip(&mut root);
+        self.add(&file.path(), &mut root, ao)?;
+        file.write(&pretty(&root))
+    }
+
+    /// Adds one group per entry, running `<ao> hook <agent> <event>`, to
+    /// the settings object read from `path`.
+    fn add(&self, path: &Path, root: &mut Map<String, Value>, ao: &Path) -> Result<(), AgentError> {
+        let hooks = object_at(root, "hooks")
+            .ok_or_else(|| self.unmergeable(path, "`hooks` is not an object"))?;
         for e in self.entries {
             let groups = array_at(hooks, e.event).ok_or_else(|| {
-                self.unmergeable(&file, &format!("`hooks.{}` is not a list", e.event))
+                self.unmergeable(path, &format!("`hooks.{}` is not a list", e.event))
             })?;
             let mut group = Map::new();
             if let Some(m) = e.matcher {
@@ -87,11 +117,7 @@ impl Layout {
             group.insert("hooks".into(), Value::Array(vec![hook]));
             groups.push(Value::Object(group));
         }
-        if let (Some(text), false) = (&current, had_ours) {
-            // The user's own file, untouched by ao so far.
-            file.keep_original(text)?;
-        }
-        file.write(&pretty(&root))
+        Ok(())
     }
 
     /// Takes ao's hooks out again; see [`super::files`] for what becomes of the file.
@@ -101,7 +127,7 @@ impl Layout {
         let Some(text) = file.read()? else {
             return file.remove();
         };
-        let Ok(mut root) = self.parse(&file, &text) else {
+        let Ok(mut root) = self.parse(&file.path(), &text) else {
             // Not JSON any more: whoever changed it owns it now.
             return file.forget_original();
         };
@@ -119,20 +145,20 @@ impl Layout {
         }
     }
 
-    fn parse(&self, file: &WorkspaceFile, text: &str) -> Result<Map<String, Value>, AgentError> {
+    fn parse(&self, path: &Path, text: &str) -> Result<Map<String, Value>, AgentError> {
         if text.trim().is_empty() {
             return Ok(Map::new());
         }
         match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(map)) => Ok(map),
-            Ok(_) => Err(self.unmergeable(file, "not a JSON object")),
-            Err(e) => Err(self.unmergeable(file, &format!("not valid JSON: {e}"))),
+            Ok(_) => Err(self.unmergeable(path, "not a JSON object")),
+            Err(e) => Err(self.unmergeable(path, &format!("not valid JSON: {e}"))),
         }
     }
 
-    fn unmergeable(&self, file: &WorkspaceFile, why: &str) -> AgentError {
+    fn unmergeable(&self, path: &Path, why: &str) -> AgentError {
         AgentError::Unmergeable {
-            path: file.path(),
+            path: path.to_owned(),
             why: format!(
                 "{why}: ao cannot add {}'s hooks without clobbering it (fix the file, or remove it)",
                 self.agent

@@ -22,6 +22,17 @@ pub fn template(program: &str, args: &[String], rest: &[&str]) -> String {
     words.join(" ")
 }
 
+/// A launch template running `script` with `sh -c` (`$0` is `name`), then
+/// `rest` (template text: literal words and placeholders) as its `"$@"`:
+/// how an agent's command gets what its shell must work out (a variable
+/// set from `$PWD`, a second command after the first).
+pub fn sh_script(script: &str, name: &str, rest: &[&str]) -> String {
+    let script = literal(script);
+    let mut words = vec![script.as_str(), name];
+    words.extend(rest);
+    template("sh", &["-c".to_owned()], &words)
+}
+
 /// An agent that can resume its own sessions: launch `program args
 /// launch…`, resume `program args resume…`, a fresh relaunch allowed.
 pub fn resumable(program: &str, args: &[String], launch: &[&str], resume: &[&str]) -> AgentSpec {
