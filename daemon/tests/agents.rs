@@ -233,6 +233,14 @@ impl Rig {
         })
     }
 
+    /// Waits until the session has recorded the agent's own session id
+    /// (the hook that reports it feeds the activity first, then the id).
+    fn wait_identified(&self, id: &str, agent_id: &str) -> Value {
+        self.wait(id, &format!("agent session id {agent_id}"), |v| {
+            v["metadata"]["agent_session_id"] == agent_id
+        })
+    }
+
     /// Types a step into the session's agent.
     fn step(&self, id: &str, step: &str) {
         let out = self.ao(&["send", id, step]);
@@ -363,10 +371,10 @@ fn run_hook(url: &str, data: &Path, id: &str, agent: &str, event: &str, stdin: &
 fn claude_code_hooks_drive_a_session_from_spawn_to_cleanup() {
     let rig = Rig::start("claude", "claude-code", Setup::TmuxWorktree, "1s");
     let id = rig.spawn("fix the bug");
-    let v = rig.wait_status(&id, "working", "active", "hook");
+    rig.wait_status(&id, "working", "active", "hook");
     let launches = rig.launches("claude");
     let claude_id = launches[0]["session_id"].as_str().unwrap().to_owned();
-    assert_eq!(v["metadata"]["agent_session_id"], claude_id.as_str());
+    let v = rig.wait_identified(&id, &claude_id);
     assert_eq!(launches[0]["argv"], serde_json::json!(["fix the bug"]));
     let worktree = PathBuf::from(v["metadata"]["workspace_path"].as_str().unwrap());
     let settings = std::fs::read_to_string(worktree.join(".claude/settings.local.json")).unwrap();
@@ -547,9 +555,11 @@ fn common_steps(agent: &str, e: &Expect) {
     let v = rig.wait_status(&id, "working", state, source);
     let first = rig.launches(e.fake)[0].clone();
     let agent_id = first["session_id"].as_str().unwrap_or("").to_owned();
-    if !agent_id.is_empty() {
-        assert_eq!(v["metadata"]["agent_session_id"], agent_id.as_str(), "{v}");
-    }
+    let v = if agent_id.is_empty() {
+        v
+    } else {
+        rig.wait_identified(&id, &agent_id)
+    };
     let workspace = PathBuf::from(v["metadata"]["workspace_path"].as_str().unwrap());
     for file in e.installed {
         assert!(workspace.join(file).is_file(), "{file} installed");
