@@ -132,7 +132,7 @@ impl Rig {
             Setup::ProcessDirectory => ("process", "directory"),
         };
         let config = format!(
-            "thresholds: {{reaper_interval: 200ms, scm_interval: 1h, tick_interval: 200ms, spawn_grace: {spawn_grace}, recent_activity_window: 10s, death_confirmations: 2}}\n\
+            "thresholds: {{reaper_interval: 200ms, scm_interval: 1h, tick_interval: 200ms, spawn_grace: {spawn_grace}, recent_activity_window: 5s, death_confirmations: 2}}\n\
              terminal_observer: {{interval: 200ms, idle_after: {}ms}}\n\
              reactions: {{agent-idle: {{enabled: false}}}}\n\
              notifiers:\n  channels:\n    hook: {{kind: webhook, url: \"{}\"}}\n  routes: {{urgent: [log, hook]}}\n\
