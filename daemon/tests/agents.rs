@@ -36,6 +36,10 @@ fn fixtures() -> PathBuf {
 /// How long any one expected change may take.
 const WITHIN: Duration = Duration::from_secs(20);
 
+/// The recent-activity window in these tests (also how often the terminal
+/// observer repeats that a screen keeps changing).
+const RECENT: Duration = Duration::from_secs(5);
+
 /// The terminal observer's idle window in these tests.
 const IDLE_AFTER: Duration = Duration::from_secs(1);
 
@@ -132,11 +136,12 @@ impl Rig {
             Setup::ProcessDirectory => ("process", "directory"),
         };
         let config = format!(
-            "thresholds: {{reaper_interval: 200ms, scm_interval: 1h, tick_interval: 200ms, spawn_grace: {spawn_grace}, recent_activity_window: 5s, death_confirmations: 2}}\n\
+            "thresholds: {{reaper_interval: 200ms, scm_interval: 1h, tick_interval: 200ms, spawn_grace: {spawn_grace}, recent_activity_window: {}ms, death_confirmations: 2}}\n\
              terminal_observer: {{interval: 200ms, idle_after: {}ms}}\n\
              reactions: {{agent-idle: {{enabled: false}}}}\n\
              notifiers:\n  channels:\n    hook: {{kind: webhook, url: \"{}\"}}\n  routes: {{urgent: [log, hook]}}\n\
              projects:\n  app:\n    repo: {}\n    runtime: {runtime}\n    workspace: {workspace}\n    agent: {agent}\n",
+            RECENT.as_millis(),
             IDLE_AFTER.as_millis(),
             hook.url,
             repo.display()
@@ -488,6 +493,28 @@ fn an_agent_hook_while_the_daemon_is_down_is_spooled_with_its_session_id() {
         rig.launches("claude")[1]["argv"],
         serde_json::json!(["--resume", "claude-spooled"])
     );
+}
+
+/// A question Claude's hook reported stays asked while its dialog keeps
+/// the screen changing (longer than the recent-activity window and the
+/// observer's repeat): Claude's hooks say when work goes on, its screen
+/// does not; the answer (PostToolUse) makes it working again.
+#[test]
+fn a_claude_question_stays_asked_while_its_dialog_animates() {
+    let rig = Rig::start("claude-asking", "claude-code", Setup::TmuxDirectory, "1s");
+    let id = rig.spawn("fix the bug");
+    rig.wait_status(&id, "working", "active", "hook");
+    rig.step(&id, "asking");
+    let asked = rig.wait_status(&id, "needs_input", "waiting_input", "hook");
+    std::thread::sleep(RECENT * 2 + Duration::from_secs(2));
+    let still = rig.view(&id);
+    assert_eq!(still["status"], "needs_input", "{still}");
+    assert_eq!(
+        still["lifecycle"]["activity"], asked["lifecycle"]["activity"],
+        "the screen changed nothing"
+    );
+    rig.step(&id, "approve");
+    rig.wait_status(&id, "working", "active", "hook");
 }
 
 /// SessionEnd is an exit report, not a death; once the agent's process is

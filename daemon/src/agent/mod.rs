@@ -143,6 +143,14 @@ impl AgentKind {
         }
     }
 
+    /// Whether its hooks say when it works again after a question (a tool
+    /// runs, a permission is answered): then a question its hook reported
+    /// is the hook's to end, never the terminal observer's. aider's only
+    /// hook says it waits, so only its screen can show the answer.
+    pub fn hooks_report_work(self) -> bool {
+        !matches!(self, AgentKind::Aider)
+    }
+
     /// The files [`Self::install`] writes, relative to the workspace (for the docs and tests).
     pub fn installed_files(self) -> &'static [&'static str] {
         match self {

@@ -304,6 +304,11 @@ impl Adapters {
         crate::agent::prompt_of(self.project(project).agent.as_ref())
     }
 
+    /// The project's built-in agent, if it names one.
+    pub fn agent_kind(&self, project: &ProjectId) -> Option<crate::agent::AgentKind> {
+        self.project(project).agent.and_then(|a| a.kind())
+    }
+
     /// Stops a runtime if it is the session's (absent is fine).
     pub async fn destroy_runtime(
         &self,

@@ -11,8 +11,8 @@
 //! it starts looking afresh.
 
 use super::Shared;
-use crate::agent::PromptStyle;
-use ao_core::domain::{ActivitySource, ActivityState, Confidence, SessionId};
+use crate::agent::{AgentKind, PromptStyle};
+use ao_core::domain::{ActivityRecord, ActivitySource, ActivityState, Confidence, SessionId};
 use ao_core::lcm::{ActivitySignal, Event};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -60,7 +60,9 @@ impl Observer {
                 continue;
             };
             let prompt = shared.adapters.prompt_of(&rec.project_id);
-            if let Some(state) = self.observe(&rec.id, &screen, prompt, Instant::now()) {
+            let seen = self.observe(&rec.id, &screen, prompt, Instant::now());
+            let kind = shared.adapters.agent_kind(&rec.project_id);
+            if let Some(state) = seen.filter(|s| !hooks_hold(*s, &rec.lifecycle.activity, kind)) {
                 let signal = ActivitySignal {
                     state,
                     confidence: Confidence::Valid,
@@ -112,6 +114,17 @@ impl Observer {
     }
 }
 
+/// Whether a question the agent's own hook reported is the hook's to end:
+/// then the screen's `active` is not sent (a dialog that animates is not
+/// the answer; the hook says when work goes on). Agents whose hooks never
+/// say so (aider, custom ones) leave it to the core's rule (SPEC §4.3).
+fn hooks_hold(seen: ActivityState, on_record: &ActivityRecord, kind: Option<AgentKind>) -> bool {
+    seen == ActivityState::Active
+        && on_record.state.is_sticky()
+        && on_record.source == ActivitySource::Hook
+        && kind.is_some_and(AgentKind::hooks_report_work)
+}
+
 /// The screen without trailing blanks on each line and at the end.
 fn trimmed(screen: &str) -> String {
     let lines: Vec<&str> = screen.lines().map(str::trim_end).collect();
@@ -125,7 +138,32 @@ fn trimmed(screen: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::AgentKind;
+
+    #[test]
+    fn a_question_a_hook_asked_is_ended_by_the_screen_only_for_agents_whose_hooks_cannot() {
+        use ActivityState::{Active, Idle, WaitingInput};
+        let asked = |source| ActivityRecord {
+            state: WaitingInput,
+            last_activity_at: None,
+            source,
+        };
+        let hook = asked(ActivitySource::Hook);
+        assert!(hooks_hold(Active, &hook, Some(AgentKind::ClaudeCode)));
+        assert!(hooks_hold(Active, &hook, Some(AgentKind::OpenCode)));
+        assert!(!hooks_hold(Active, &hook, Some(AgentKind::Aider)));
+        assert!(!hooks_hold(Active, &hook, None), "a custom agent's");
+        assert!(
+            !hooks_hold(Idle, &hook, Some(AgentKind::Codex)),
+            "the core's to judge"
+        );
+        let working = ActivityRecord {
+            state: Active,
+            ..hook
+        };
+        assert!(!hooks_hold(Active, &working, Some(AgentKind::Gemini)));
+        let screen = asked(ActivitySource::Terminal);
+        assert!(!hooks_hold(Active, &screen, Some(AgentKind::ClaudeCode)));
+    }
 
     #[test]
     fn change_is_work_and_a_quiet_prompt_is_idle_each_told_once() {
