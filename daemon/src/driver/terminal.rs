@@ -6,8 +6,10 @@
 //! It reports what it sees when that changes, and a still-changing screen
 //! again once per `recent_activity_window` (so a busy agent whose hooks
 //! went quiet stays recent), always with source `terminal`: the core never
-//! lets that outrank a recent or sticky signal of the agent's own hooks
-//! (core/SPEC.md §4.3). What it saw lives in memory only: after a restart
+//! lets that outrank a recent signal of the agent's own hooks, nor a
+//! question they reported with anything but work on screen (core/SPEC.md
+//! §4.3), and for agents whose hooks say when work goes on the observer
+//! does not send that either ([`hooks_hold`]). What it saw lives in memory only: after a restart
 //! it starts looking afresh.
 
 use super::Shared;
