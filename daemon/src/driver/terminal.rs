@@ -9,8 +9,8 @@
 //! lets that outrank a recent signal of the agent's own hooks, nor a
 //! question they reported with anything but work on screen (core/SPEC.md
 //! §4.3), and for agents whose hooks say when work goes on the observer
-//! does not send that either ([`hooks_hold`]). What it saw lives in memory only: after a restart
-//! it starts looking afresh.
+//! does not send that either ([`hooks_hold`]). What it saw lives in
+//! memory only: after a restart it starts looking afresh.
 
 use super::Shared;
 use crate::agent::{AgentKind, PromptStyle};
