@@ -299,6 +299,7 @@ impl Rig {
 
 impl Drop for Rig {
     fn drop(&mut self) {
+        drop(self.daemon.take());
         // The daemon's own tmux server outlives it: end it (and its agents).
         let _ = Command::new("tmux")
             .arg("-S")
@@ -307,6 +308,11 @@ impl Drop for Rig {
             .env_remove("TMUX")
             .output();
         process_agents::stop(&self.dir.join("data"));
+        // A fake that is going may still log a line: try until nothing is left.
+        wait_until(Duration::from_secs(3), || {
+            let _ = std::fs::remove_dir_all(&self.dir.0);
+            !self.dir.0.exists()
+        });
     }
 }
 
