@@ -137,6 +137,25 @@ pub struct FedBody {
     pub fed: crate::driver::Fed,
 }
 
+/// A payload `ao hook` could not use, counted and logged.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+#[schema(examples(json!({"rejected": true})))]
+pub struct Rejected {
+    /// Nothing was fed.
+    pub rejected: bool,
+}
+
+/// `POST /sessions/{id}/activity`'s answer: what a signal achieved, or that
+/// the hook's payload was rejected.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+#[serde(untagged)]
+pub enum ActivityAnswer {
+    /// The signal (and the agent's session id) reached the core.
+    Fed(FedBody),
+    /// The hook could not use what the agent sent.
+    Rejected(Rejected),
+}
+
 /// `POST /shutdown`'s answer.
 #[derive(Serialize, Deserialize, Debug, ToSchema)]
 #[schema(examples(json!({"shutting_down": true})))]
@@ -688,25 +707,35 @@ async fn send(
     }
 }
 
-/// An activity signal from an agent's hook.
+/// An activity signal from an agent's hook: a state, the agent's own
+/// session id, or both; or a payload the hook could not use (`rejected`:
+/// counted and logged, nothing fed).
 #[derive(Deserialize, Serialize, Debug, Clone, ToSchema)]
 #[schema(examples(json!({"state": "waiting_input"})))]
 #[serde(deny_unknown_fields)]
 pub struct ActivityBody {
     /// What the agent is doing.
-    pub state: ActivityState,
+    #[serde(default)]
+    pub state: Option<ActivityState>,
     /// Default `valid`.
     #[serde(default)]
     pub confidence: Option<Confidence>,
     /// Default `hook`.
     #[serde(default)]
     pub source: Option<ActivitySource>,
+    /// The agent's own session id (a later restore resumes it).
+    #[serde(default)]
+    pub agent_session_id: Option<String>,
+    /// Why `ao hook` could not use what the agent sent.
+    #[serde(default)]
+    pub rejected: Option<String>,
 }
 
 #[utoipa::path(post, path = "/sessions/{id}/activity", tag = "sessions", request_body = ActivityBody,
     params(("id" = String, Path, description = SESSION_ID)),
     responses(
-        (status = 200, description = "Fed to the session's core", body = FedBody),
+        (status = 200, description = "Fed to the session's core (`fed`), or a hook payload that was counted and logged (`rejected`)", body = ActivityAnswer),
+        (status = 400, description = "Neither a state nor an agent session id, or `rejected` with either", body = ErrorBody),
         (status = 404, description = "No such session", body = ErrorBody),
     ),
     security(("token" = []), ("cookie" = []), ("hook" = [])))]
@@ -715,19 +744,46 @@ async fn activity(
     Path(id): Path<String>,
     Body(body): Body<ActivityBody>,
 ) -> Response {
-    let signal = ActivitySignal {
-        state: body.state,
-        confidence: body.confidence.unwrap_or(Confidence::Valid),
-        source: body.source.unwrap_or(ActivitySource::Hook),
-    };
-    match state
-        .shared
-        .feed(&SessionId(id), Event::Activity(signal))
-        .await
-    {
-        Ok(fed) => Json(FedBody { fed }).into_response(),
-        Err(e) => driver_error(e),
+    let shared = &state.shared;
+    let id = SessionId(id);
+    if let Some(why) = &body.rejected {
+        if body.state.is_some() || body.agent_session_id.is_some() {
+            return error(StatusCode::BAD_REQUEST, "`rejected` comes alone");
+        }
+        Metrics::inc(&shared.metrics.hook_rejects);
+        let why: String = why.chars().filter(|c| !c.is_control()).take(300).collect();
+        tracing::warn!(session = %id, "an agent hook's payload was rejected: {why}");
+        return Json(ActivityAnswer::Rejected(Rejected { rejected: true })).into_response();
     }
+    let identified = body
+        .agent_session_id
+        .filter(|a| !a.trim().is_empty())
+        .map(|agent_session_id| Event::AgentIdentified { agent_session_id });
+    let signal = body.state.map(|s| {
+        Event::Activity(ActivitySignal {
+            state: s,
+            confidence: body.confidence.unwrap_or(Confidence::Valid),
+            source: body.source.unwrap_or(ActivitySource::Hook),
+        })
+    });
+    let mut events = signal.into_iter().chain(identified);
+    let Some(first) = events.next() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "give `state`, `agent_session_id` or both",
+        );
+    };
+    let mut fed = match shared.feed(&id, first).await {
+        Ok(f) => f,
+        Err(e) => return driver_error(e),
+    };
+    for event in events {
+        match shared.feed(&id, event).await {
+            Ok(f) => fed = f,
+            Err(e) => return driver_error(e),
+        }
+    }
+    Json(ActivityAnswer::Fed(FedBody { fed })).into_response()
 }
 
 /// The event stream: a snapshot of every session first (or, with

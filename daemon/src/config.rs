@@ -35,6 +35,33 @@ pub struct DaemonConfig {
     /// The tmux server of tmux runtimes (`socket: PATH` or `server: NAME`;
     /// neither: the daemon's own, `<data_dir>/tmux.sock`).
     pub tmux: crate::runtime::tmux::TmuxSection,
+    /// The terminal observer: the fallback for agents whose hooks are silent.
+    pub terminal_observer: TerminalObserverConfig,
+}
+
+/// The terminal observer (tmux agents only): a screen that changes means
+/// the agent works; one unchanged for `idle_after` at the agent's prompt
+/// means it is idle. Reported with source `terminal`, which never outranks
+/// the agent's own hooks (core/SPEC.md §4.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TerminalObserverConfig {
+    /// Whether to read agents' screens at all.
+    pub enabled: bool,
+    /// How often each agent's screen is read.
+    pub interval: ao_core::time::Duration,
+    /// How long a screen stays unchanged at the prompt before the agent is idle.
+    pub idle_after: ao_core::time::Duration,
+}
+
+impl Default for TerminalObserverConfig {
+    fn default() -> Self {
+        TerminalObserverConfig {
+            enabled: true,
+            interval: ao_core::time::Duration::secs(5),
+            idle_after: ao_core::time::Duration::secs(30),
+        }
+    }
 }
 
 /// The HTTP API.
@@ -83,8 +110,8 @@ pub struct ProjectConfig {
     pub runtime: RuntimeKind,
     /// Workspace kind.
     pub workspace: WorkspaceKind,
-    /// The agent's command templates.
-    pub agent: Option<AgentSpec>,
+    /// The agent: a built-in one by name, or custom templates.
+    pub agent: Option<crate::agent::AgentConfig>,
     /// Reaction overrides for this project.
     pub reactions: BTreeMap<ReactionKey, ReactionOverride>,
 }
@@ -222,6 +249,19 @@ impl DaemonConfig {
                 message,
             });
         }
+        let observer = &config.terminal_observer;
+        for (field, d) in [
+            ("interval", observer.interval),
+            ("idle_after", observer.idle_after),
+        ] {
+            if d.as_millis() == 0 {
+                return Err(ConfigFileError::Invalid {
+                    file: file.to_owned(),
+                    field: format!("terminal_observer.{field}"),
+                    message: "must be more than zero".into(),
+                });
+            }
+        }
         for (id, p) in &config.projects {
             if p.workspace == WorkspaceKind::GitWorktree && p.repo.is_none() {
                 return Err(ConfigFileError::Invalid {
@@ -236,21 +276,28 @@ impl DaemonConfig {
 
     /// The core's resolved config (thresholds, reactions, projects and agents).
     pub fn core(&self) -> Result<Config, ConfigError> {
-        let mut projects = BTreeMap::new();
-        for (id, p) in self.projects_with_default() {
-            projects.insert(
-                ProjectId(id.clone()),
-                ProjectOverrides {
-                    reactions: p.reactions.clone(),
-                    agent: p.agent.clone(),
-                },
-            );
-        }
-        Config::resolve(&ConfigOverrides {
+        Config::resolve(&self.core_overrides())
+    }
+
+    /// What the core resolves its config from (and the journal records):
+    /// each project's agent as the templates its adapter renders, hooks
+    /// calling back the running `ao`.
+    pub fn core_overrides(&self) -> ConfigOverrides {
+        let ao = crate::agent::ao_program();
+        let projects = self
+            .projects_with_default()
+            .into_iter()
+            .map(|(id, p)| {
+                let agent = p.agent.as_ref().map(|a| a.spec(&ao));
+                let reactions = p.reactions;
+                (ProjectId(id), ProjectOverrides { reactions, agent })
+            })
+            .collect();
+        ConfigOverrides {
             thresholds: self.thresholds.clone(),
             reactions: self.reactions.clone(),
             projects,
-        })
+        }
     }
 
     /// The configured projects, plus the embedded `default` project when none is named so.
@@ -258,11 +305,11 @@ impl DaemonConfig {
         let mut all = self.projects.clone();
         all.entry(DEFAULT_PROJECT.to_owned())
             .or_insert_with(|| ProjectConfig {
-                agent: Some(AgentSpec {
+                agent: Some(crate::agent::AgentConfig::Custom(AgentSpec {
                     launch: DEFAULT_AGENT.to_owned(),
                     resume: None,
                     relaunch: true,
-                }),
+                })),
                 ..ProjectConfig::default()
             });
         all

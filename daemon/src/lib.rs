@@ -2,6 +2,7 @@
 //! decisions: it feeds inputs to the core's step, executes the effects in
 //! order, and journals what it fed so any incident can be replayed.
 
+pub mod agent;
 pub mod api;
 pub mod cli;
 pub mod config;

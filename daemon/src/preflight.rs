@@ -55,7 +55,8 @@ pub fn check(config: &DaemonConfig, path_var: Option<&str>) -> Vec<Problem> {
         if p.runtime == RuntimeKind::Tmux {
             tools.push(("tmux".into(), at("runtime")));
         }
-        if let Some(agent) = &p.agent {
+        if let Some(config) = &p.agent {
+            let agent = config.spec(&crate::agent::ao_program());
             if let Some(message) = template_problem(&agent.launch, false) {
                 push(at("agent.launch"), message);
             }
@@ -64,8 +65,16 @@ pub fn check(config: &DaemonConfig, path_var: Option<&str>) -> Vec<Problem> {
                     push(at("agent.resume"), message);
                 }
             }
-            if let Some(program) = program(&agent.launch) {
-                tools.push((program.to_owned(), at("agent.launch")));
+            let field = match config.kind() {
+                Some(_) => at("agent"),
+                None => at("agent.launch"),
+            };
+            let program = config
+                .kind()
+                .map(|k| k.program())
+                .or(program(&agent.launch));
+            if let Some(program) = program {
+                tools.push((program.to_owned(), field));
             }
         }
     }

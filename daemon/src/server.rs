@@ -171,23 +171,7 @@ pub async fn run(mut config: DaemonConfig, opts: Options) -> Result<(), StartErr
     );
     let mut journal = Journal::open(&data_dir.join("journal.jsonl"))
         .map_err(|e| StartError::Journal(e.to_string()))?;
-    let overrides = ao_core::config::ConfigOverrides {
-        thresholds: config.thresholds.clone(),
-        reactions: config.reactions.clone(),
-        projects: config
-            .projects_with_default()
-            .into_iter()
-            .map(|(id, p)| {
-                (
-                    ao_core::domain::ProjectId(id),
-                    ao_core::config::ProjectOverrides {
-                        reactions: p.reactions,
-                        agent: p.agent,
-                    },
-                )
-            })
-            .collect(),
-    };
+    let overrides = config.core_overrides();
     journal
         .append(&JournalEntry::Config { overrides })
         .map_err(|e| StartError::Journal(e.to_string()))?;

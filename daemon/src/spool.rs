@@ -37,6 +37,9 @@ pub struct Spooled {
     pub state: ActivityState,
     /// Who reported it.
     pub source: ActivitySource,
+    /// The agent's own session id the hook reported with it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_session_id: Option<String>,
 }
 
 /// Appends one signal to the spool; the file it went to.
@@ -161,6 +164,14 @@ pub async fn ingest(shared: &Arc<crate::driver::Shared>) {
             Err(crate::driver::DriverError::ShuttingDown) => return,
             Err(e) => tracing::warn!(session = %s.session, "spooled hook signal dropped: {e}"),
         }
+        if let Some(agent_session_id) = s.agent_session_id.clone() {
+            let event = Event::AgentIdentified { agent_session_id };
+            if let Err(crate::driver::DriverError::ShuttingDown) =
+                shared.feed_observed(&s.session, event, Some(s.at)).await
+            {
+                return;
+            }
+        }
     }
     for f in &files {
         if let Err(e) = std::fs::remove_file(f) {
@@ -184,6 +195,7 @@ mod tests {
             at: Timestamp(at),
             state,
             source: ActivitySource::Hook,
+            agent_session_id: None,
         };
         append(&dir, &s(30, ActivityState::Idle)).unwrap();
         append(&dir, &s(10, ActivityState::Active)).unwrap();

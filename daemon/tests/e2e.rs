@@ -12,6 +12,8 @@
 
 #[path = "support/fake_github.rs"]
 mod fake_github;
+#[path = "support/process_agents.rs"]
+mod process_agents;
 
 use fake_github::{FakeCheckRun, FakeGitHub, FakePr};
 use serde_json::Value;
@@ -49,38 +51,14 @@ impl Drop for TempDir {
     }
 }
 
-/// Ends the process-runtime agents the test's daemons left running (agents
-/// are detached so that they outlive a daemon, by design): every process
-/// group recorded in a `<data dir>/runtimes/*.pid` under `dir` whose leader
-/// still has the recorded start time (so a reused pid is never hit).
+/// Ends the process-runtime agents the test's daemons left running, in
+/// every data dir under `dir`.
 fn stop_agents(dir: &Path) {
     let Ok(data_dirs) = std::fs::read_dir(dir) else {
         return;
     };
     for data in data_dirs.flatten() {
-        let Ok(files) = std::fs::read_dir(data.path().join("runtimes")) else {
-            continue;
-        };
-        for file in files.flatten() {
-            if file.path().extension().is_none_or(|e| e != "pid") {
-                continue;
-            }
-            let text = std::fs::read_to_string(file.path()).unwrap_or_default();
-            let mut words = text.split_whitespace();
-            let (Some(pid), Some(start)) =
-                (words.next().and_then(|p| p.parse().ok()), words.next())
-            else {
-                continue;
-            };
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let started = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(19));
-            if pid > 1 && started == Some(start) {
-                let group = nix::unistd::Pid::from_raw(pid);
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-            }
-        }
+        process_agents::stop(&data.path());
     }
 }
 

@@ -10,8 +10,8 @@
 mod support;
 
 use ao_daemon::api::{
-    ActivityBody, ArchivedBody, Delivered, ErrorBody, FedBody, Health, OpResponse, SendBody,
-    SessionView, ShuttingDown, SpawnBody,
+    ActivityBody, ArchivedBody, Delivered, ErrorBody, FedBody, Health, OpResponse, Rejected,
+    SendBody, SessionView, ShuttingDown, SpawnBody,
 };
 use ao_daemon::driver::SessionEvent;
 use ao_daemon::web::openapi::document;
@@ -45,6 +45,7 @@ fn check_example(schema: &str, example: &Value) -> Option<Result<(), String>> {
         "Delivered" => de::<Delivered>(example),
         "ErrorBody" => de::<ErrorBody>(example),
         "FedBody" => de::<FedBody>(example),
+        "Rejected" => de::<Rejected>(example),
         "Health" => de::<Health>(example),
         "OpResponse" => de::<OpResponse>(example),
         "Output" => de::<Output>(example),

@@ -157,7 +157,7 @@ pub fn step_into(
     let mut explicit_kill = false;
     match &input.event {
         Event::Runtime(obs) => on_runtime(&mut d, obs, now, t),
-        Event::Activity(sig) => on_activity(&mut d, sig, now),
+        Event::Activity(sig) => on_activity(&mut d, sig, now, t),
         Event::Scm(ScmObservation::FetchFailed) => {}
         Event::Scm(ScmObservation::Fetched(f)) => {
             facts = Some(f);
@@ -316,8 +316,13 @@ fn on_ambiguous(
     }
 }
 
-fn on_activity(d: &mut Draft<'_>, sig: &ActivitySignal, now: Timestamp) {
+fn on_activity(d: &mut Draft<'_>, sig: &ActivitySignal, now: Timestamp, t: &Thresholds) {
     if sig.confidence != Confidence::Valid {
+        return;
+    }
+    if sig.source == ActivitySource::Terminal
+        && activity::outranks_terminal(&d.activity, sig.state, now, t)
+    {
         return;
     }
     // A signal observed before the one on record (a hook spooled while the
@@ -507,20 +512,23 @@ mod tests {
     use super::*;
 
     fn signal(state: ActivityState, at: u64) -> Input {
+        from(ActivitySource::Hook, state, at)
+    }
+
+    fn from(source: ActivitySource, state: ActivityState, at: u64) -> Input {
         Input {
             session: SessionId::from("app-1"),
             at: Timestamp(at),
             event: Event::Activity(ActivitySignal {
                 state,
                 confidence: Confidence::Valid,
-                source: ActivitySource::Hook,
+                source,
             }),
         }
     }
 
-    #[test]
-    fn a_signal_older_than_the_one_on_record_is_history() {
-        let cfg = Config::default();
+    /// A session whose spawn completed at 1 s, no signal yet.
+    fn spawned_record() -> SessionRecord {
         let mut rec = SessionRecord::seeded(
             SessionId::from("app-1"),
             ProjectId::from("app"),
@@ -529,6 +537,61 @@ mod tests {
             Timestamp(1_000),
         );
         rec.metadata.spawned_at = Some(Timestamp(1_000));
+        rec
+    }
+
+    /// Applies a decision's patch to the record (what the driver persists).
+    fn apply(rec: &mut SessionRecord, d: &Decision) {
+        if let Some(p) = d.patch() {
+            rec.lifecycle.activity = p.activity.unwrap_or(rec.lifecycle.activity);
+            rec.lifecycle.session = p.session.unwrap_or(rec.lifecycle.session);
+            if let Some(policy) = &p.policy {
+                rec.policy = **policy;
+            }
+        }
+    }
+
+    #[test]
+    fn a_terminal_observation_never_outranks_a_recent_or_sticky_hook_signal() {
+        use ActivitySource::Terminal;
+        use ActivityState::{Active, Idle, Ready, WaitingInput};
+        let cfg = Config::default();
+        let window = cfg.thresholds.recent_activity_window.as_millis();
+        let mut rec = spawned_record();
+        // Hooks silent so far: the fallback is heard (and says where it came from).
+        let seen = step(&rec, &from(Terminal, Active, 2_000), &cfg).unwrap();
+        apply(&mut rec, &seen);
+        assert_eq!(rec.lifecycle.activity.source, Terminal);
+        assert_eq!(rec.lifecycle.session.state, SessionState::Working);
+        // A hook reports; a terminal idle within the window changes nothing.
+        let hook = step(&rec, &signal(Active, 3_000), &cfg).unwrap();
+        apply(&mut rec, &hook);
+        let muted = step(&rec, &from(Terminal, Idle, 3_000 + window), &cfg).unwrap();
+        assert!(muted.effects.is_empty(), "{muted:?}");
+        // Once the hook is older than the window, a silent stop is seen.
+        let heard = step(&rec, &from(Terminal, Idle, 3_001 + window), &cfg).unwrap();
+        let activity = heard.patch().unwrap().activity.unwrap();
+        assert_eq!((activity.state, activity.source), (Idle, Terminal));
+        // A question the agent asked stays asked, however old, until the
+        // screen shows work again (not within the window, though).
+        let asked = step(&rec, &signal(WaitingInput, 4_000), &cfg).unwrap();
+        apply(&mut rec, &asked);
+        let late = step(&rec, &from(Terminal, Idle, 4_000 + 100 * window), &cfg).unwrap();
+        assert!(late.effects.is_empty(), "{late:?}");
+        let soon = step(&rec, &from(Terminal, Active, 4_000 + window), &cfg).unwrap();
+        assert!(soon.effects.is_empty(), "{soon:?}");
+        let answered = step(&rec, &from(Terminal, Active, 4_001 + window), &cfg).unwrap();
+        let session = answered.patch().unwrap().session.unwrap();
+        assert_eq!(session.state, SessionState::Working);
+        // A hook signal always counts, after a terminal one too.
+        let hook = step(&rec, &signal(Ready, 5_000), &cfg).unwrap();
+        assert_eq!(hook.patch().unwrap().activity.unwrap().state, Ready);
+    }
+
+    #[test]
+    fn a_signal_older_than_the_one_on_record_is_history() {
+        let cfg = Config::default();
+        let mut rec = spawned_record();
         // Spooled while the daemon was down: taken at its own (old) time.
         let first = step(&rec, &signal(ActivityState::Active, 5_000), &cfg).unwrap();
         let patch = first.patch().unwrap();

@@ -4,6 +4,7 @@
 
 mod attach;
 mod client;
+mod hook;
 mod logs;
 mod show;
 mod watch;
@@ -11,13 +12,11 @@ mod when;
 
 use crate::config::DaemonConfig;
 use crate::driver::{Clock, SystemClock};
-use crate::spool::Spooled;
 use crate::token::read_token;
 use ao_core::domain::ActivityState;
-use ao_core::domain::{ActivitySource, SessionId};
 use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
-use client::{CallError, Client};
+use client::Client;
 use reqwest::Method;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -167,6 +166,36 @@ pub enum Hook {
         #[arg(long, env = "AO_SESSION_ID")]
         session: String,
     },
+    /// Claude Code's hooks (the event's JSON on stdin).
+    #[command(name = "claude-code")]
+    ClaudeCode(hook::AgentHookArgs),
+    /// Codex's hooks (JSON on stdin), or its `notify` program (JSON last).
+    Codex(hook::AgentHookArgs),
+    /// Aider's notifications command (`ao hook aider notification`).
+    Aider(hook::AgentHookArgs),
+    /// OpenCode's ao-hooks plugin (the event's JSON on stdin).
+    #[command(name = "opencode")]
+    OpenCode(hook::AgentHookArgs),
+    /// Gemini CLI's hooks (the event's JSON on stdin).
+    Gemini(hook::AgentHookArgs),
+}
+
+impl Hook {
+    /// Runs the hook (an agent's own hook always exits 0).
+    async fn run(&self, client: &Client, data_dir: &std::path::Path, json: bool) -> ExitCode {
+        use crate::agent::AgentKind as K;
+        let (kind, args) = match self {
+            Hook::Activity { state, session } => {
+                return hook::activity(client, data_dir, session, state, json).await
+            }
+            Hook::ClaudeCode(a) => (K::ClaudeCode, a),
+            Hook::Codex(a) => (K::Codex, a),
+            Hook::Aider(a) => (K::Aider, a),
+            Hook::OpenCode(a) => (K::OpenCode, a),
+            Hook::Gemini(a) => (K::Gemini, a),
+        };
+        hook::agent(client, data_dir, kind, args).await
+    }
 }
 
 /// Runs a parsed command line.
@@ -293,11 +322,9 @@ async fn run(cli: Cli) -> ExitCode {
             )
             .await
             .map(|v| show::done(&v, json, "delivered")),
-        Command::Hook {
-            what: Hook::Activity { state, session },
-        } => {
-            let hook = Client::new(&url, client_token, HOOK_TIMEOUT);
-            return hook_activity(&hook, &data_dir, session, state, json).await;
+        Command::Hook { what } => {
+            let client = Client::new(&url, client_token, HOOK_TIMEOUT);
+            return what.run(&client, &data_dir, json).await;
         }
     };
     result.unwrap_or_else(|e| show::error(&e.to_string(), json))
@@ -305,51 +332,6 @@ async fn run(cli: Cli) -> ExitCode {
 
 /// The longest a hook waits before it spools its signal instead.
 const HOOK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Reports an agent's activity; when no daemon answers, spools it (with
-/// its observation time) for the daemon's next start and still succeeds.
-async fn hook_activity(
-    client: &Client,
-    data_dir: &std::path::Path,
-    session: &str,
-    state: &str,
-    json: bool,
-) -> ExitCode {
-    let observed = SystemClock.now();
-    let answer = client
-        .call(
-            Method::POST,
-            &format!("/sessions/{}/activity", segment(session)),
-            Some(serde_json::json!({"state": state, "source": "hook"})),
-        )
-        .await;
-    match answer {
-        Ok(v) => show::done(&v, json, "recorded"),
-        Err(CallError::Unreachable(why)) => {
-            let Ok(state) = state.parse::<ActivityState>() else {
-                return show::error(&format!("unknown activity state `{state}`"), json);
-            };
-            let entry = Spooled {
-                session: SessionId(session.to_owned()),
-                at: observed,
-                state,
-                source: ActivitySource::Hook,
-            };
-            match crate::spool::append(data_dir, &entry) {
-                Ok(path) => {
-                    eprintln!(
-                        "warning: {why}\nwarning: the signal is spooled in {} and is delivered when the daemon starts",
-                        path.display()
-                    );
-                    let spooled = serde_json::json!({"spooled": path.display().to_string()});
-                    show::done(&spooled, json, "spooled")
-                }
-                Err(e) => show::error(&format!("{why}; and spooling the signal failed: {e}"), json),
-            }
-        }
-        Err(e) => show::error(&e.to_string(), json),
-    }
-}
 
 /// Where the CLI looks for the daemon when neither `--url`, `AO_URL` nor
 /// the data directory's lock file says.

@@ -350,6 +350,11 @@ impl Adapters {
             command: command.to_owned(),
             env,
         };
+        if let Some(rec) = &rec {
+            if let Err(why) = self.install_hooks(rec, &spec).await {
+                return Outcome::Failed(why);
+            }
+        }
         let runtime = self.runtime_of(rec.as_ref(), None);
         let created = runtime.create(&spec).await;
         if let (Ok(()), AnyRuntime::Tmux(tmux)) = (&created, runtime) {
@@ -357,6 +362,47 @@ impl Adapters {
             tracing::info!(session = %session, "the agent runs in tmux; watch it with: {attach}");
         }
         outcome(created)
+    }
+
+    /// Installs the hooks of the session's agent (a built-in one) into its
+    /// workspace, just before the agent starts there (SPEC's spawn and
+    /// restore both pass here; installing twice leaves one set).
+    async fn install_hooks(&self, rec: &SessionRecord, spec: &RuntimeSpec) -> Result<(), String> {
+        let agent = self.project(&rec.project_id).agent;
+        let Some(kind) = agent.and_then(|a| a.kind()) else {
+            return Ok(());
+        };
+        let (workspace, tag) = (spec.workspace.clone(), spec.owner.tag());
+        let ao = crate::agent::ao_program();
+        let installed = tokio::task::spawn_blocking(move || {
+            crate::agent::install_hooks(kind, &workspace, &ao, &tag)
+        })
+        .await;
+        match installed {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("cannot install {kind}'s hooks: {e}")),
+            Err(e) => Err(format!("cannot install {kind}'s hooks: {e}")),
+        }
+    }
+
+    /// What the session's agent shows in its terminal (a tmux runtime of
+    /// its own; `None` for other runtimes, or when it cannot be read).
+    pub async fn screen(&self, rec: &SessionRecord) -> Option<String> {
+        let handle = rec.metadata.runtime_handle.as_ref()?;
+        match self.runtime_of(Some(rec), None) {
+            AnyRuntime::Tmux(tmux) => tmux.capture_owned(&self.owner(&rec.id), handle).await.ok(),
+            AnyRuntime::Process(_) => None,
+        }
+    }
+
+    /// What a session's agent looks like when it waits at its prompt.
+    pub fn prompt_of(&self, project: &ProjectId) -> &'static crate::agent::PromptStyle {
+        crate::agent::prompt_of(self.project(project).agent.as_ref())
+    }
+
+    /// The project's built-in agent, if it names one.
+    pub fn agent_kind(&self, project: &ProjectId) -> Option<crate::agent::AgentKind> {
+        self.project(project).agent.and_then(|a| a.kind())
     }
 
     /// Stops a runtime if it is the session's (absent is fine).
@@ -388,6 +434,17 @@ impl Adapters {
         );
         let (ws, repo) = self.workspace_of(&project);
         let owner = self.owner(session);
+        // The hooks ao installed are not work: out before the dirty check.
+        let (dir, tag) = (PathBuf::from(path.as_str()), owner.tag());
+        let removed =
+            tokio::task::spawn_blocking(move || crate::agent::uninstall_hooks(&dir, &tag)).await;
+        match removed {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(session = %session, "cannot remove the agent's hooks: {e}")
+            }
+            Err(e) => tracing::warn!(session = %session, "cannot remove the agent's hooks: {e}"),
+        }
         match ws.destroy(&owner, &repo, Path::new(path.as_str())).await {
             Ok(Removal::Removed | Removal::Absent) => Outcome::Ok,
             Ok(Removal::Refused(why)) => Outcome::Refused(why),

@@ -23,6 +23,8 @@ pub struct Metrics {
     pub notification_failures: AtomicU64,
     /// Session-manager operations finished.
     pub operations: AtomicU64,
+    /// Agent hook payloads `ao hook` could not use (unknown event, malformed).
+    pub hook_rejects: AtomicU64,
 }
 
 impl Metrics {
@@ -71,6 +73,11 @@ impl Metrics {
                 "ao_operations_total",
                 "Session-manager operations finished.",
                 &self.operations,
+            ),
+            (
+                "ao_hook_rejects_total",
+                "Agent hook payloads that named an unknown event or were malformed.",
+                &self.hook_rejects,
             ),
         ];
         for (name, help, c) in counters {

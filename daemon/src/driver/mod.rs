@@ -12,6 +12,7 @@ mod clock;
 mod events;
 mod metrics;
 mod ops;
+mod terminal;
 pub mod timers;
 
 pub use actor::Fed;

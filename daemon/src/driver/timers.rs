@@ -13,7 +13,8 @@ use tokio::task::JoinSet;
 /// Probes running at once.
 const PROBE_CONCURRENCY: usize = 16;
 
-async fn records(shared: &Arc<Shared>) -> Vec<SessionRecord> {
+/// Every stored record (none, with an error logged, if the store fails).
+pub(super) async fn records(shared: &Arc<Shared>) -> Vec<SessionRecord> {
     let store = shared.store.clone();
     match tokio::task::spawn_blocking(move || store.records()).await {
         Ok(Ok(r)) => r,
@@ -111,15 +112,20 @@ fn every(d: ao_core::time::Duration) -> Duration {
     Duration::from_millis(d.as_millis().max(1))
 }
 
-/// Runs the three observers until `stop` turns true.
+/// Runs the observers (reaper, SCM poller, ticks and, unless it is
+/// disabled, the terminal observer) until `stop` turns true.
 pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let t = shared.cfg.thresholds.clone();
+    let screens = shared.daemon_cfg.terminal_observer.clone();
     let mut reaper = tokio::time::interval(every(t.reaper_interval));
     let mut scm = tokio::time::interval(every(t.scm_interval));
     let mut tick = tokio::time::interval(every(t.tick_interval));
-    for i in [&mut reaper, &mut scm, &mut tick] {
+    let mut look = tokio::time::interval(every(screens.interval));
+    for i in [&mut reaper, &mut scm, &mut tick, &mut look] {
         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     }
+    let mut observer =
+        super::terminal::Observer::new(every(screens.idle_after), every(t.recent_activity_window));
     // The first tick of an interval fires at once: the boot reconcile already probed.
     reaper.tick().await;
     scm.tick().await;
@@ -134,6 +140,7 @@ pub async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             }
             _ = scm.tick() => scm_pass(&shared).await,
             _ = tick.tick() => tick_pass(&shared).await,
+            _ = look.tick(), if screens.enabled => observer.pass(&shared).await,
         }
     }
 }

@@ -250,6 +250,28 @@ impl TmuxRuntime {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// The visible text of `owner`'s agent pane (the terminal observer's
+    /// view); a session at the name that is not `owner`'s is an error, never read.
+    pub async fn capture_owned(
+        &self,
+        owner: &Owner,
+        handle: &Handle,
+    ) -> Result<String, AdapterError> {
+        let what = format!("capture tmux session {handle}");
+        let pane = pane_target(handle);
+        let capture: [&str; 5] = ["capture-pane", "-p", "-t", &pane, "-J"];
+        match self
+            .holder(&what, self.timeouts.probe, handle, &[&capture])
+            .await?
+        {
+            Found::Absent => Err(AdapterError::failed(&what, "no such session")),
+            Found::Held { tag, rest, .. } => match owner.judge(tag.as_deref()) {
+                Ok(()) => Ok(rest),
+                Err(why) => Err(AdapterError::not_ours(&what, why)),
+            },
+        }
+    }
+
     /// Runs one tmux client invocation holding `commands` (joined by `;`), under `limit`.
     async fn tmux(
         &self,
@@ -394,9 +416,19 @@ impl TmuxRuntime {
         let window = window_target(&spec.handle);
         // One invocation, so the option is set before a fast-exiting agent's pane closes.
         let set_option: [&str; 6] = ["set-option", "-w", "-t", &window, "remain-on-exit", "on"];
-        let out = self
-            .tmux(&what, self.timeouts.create, &[&new_session, &set_option])
-            .await?;
+        // A server whose last session just closed is shutting down: a
+        // session created on it dies with it ("server exited unexpectedly"),
+        // so nothing was created and the next try starts a fresh server.
+        let mut tries = 1;
+        let out = loop {
+            let commands: [&[&str]; 2] = [&new_session, &set_option];
+            let out = self.tmux(&what, self.timeouts.create, &commands).await?;
+            if tries >= QUERY_TRIES || !server_exited(&out) {
+                break out;
+            }
+            tries += 1;
+            tokio::time::sleep(QUERY_RETRY).await;
+        };
         if String::from_utf8_lossy(&out.stderr).contains("duplicate session") {
             return Err(AdapterError::not_ours(
                 &what,
@@ -593,6 +625,12 @@ fn untagged(out: &Output) -> bool {
 }
 
 /// A yes, a definitive no, or "no tag": anything but a transient failure.
+/// Whether the server went away under the command (it was shutting down).
+fn server_exited(out: &Output) -> bool {
+    !out.status.success()
+        && String::from_utf8_lossy(&out.stderr).contains("server exited unexpectedly")
+}
+
 fn definitive(out: &Output) -> bool {
     out.status.success() || is_absent(out) || untagged(out)
 }
@@ -621,6 +659,19 @@ fn parse_panes(listing: &str) -> Probe {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn only_a_server_that_went_away_is_tried_again() {
+        use std::os::unix::process::ExitStatusExt;
+        let out = |code: i32, stderr: &str| Output {
+            status: std::process::ExitStatus::from_raw(code << 8),
+            stdout: Vec::new(),
+            stderr: stderr.as_bytes().to_vec(),
+        };
+        assert!(server_exited(&out(1, "server exited unexpectedly\n")));
+        assert!(!server_exited(&out(1, "duplicate session: ao-1-app-1\n")));
+        assert!(!server_exited(&out(0, "")));
+    }
 
     #[test]
     fn trailing_semicolons_are_escaped() {
